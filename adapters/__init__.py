@@ -1,0 +1,1 @@
+"""Trainer backends (installed as midrl_bench.adapters): trl/ and openrlhf/."""

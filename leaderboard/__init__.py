@@ -1,0 +1,1 @@
+"""Leaderboard: submission validation, store and static site (installed as midrl_bench.leaderboard)."""

@@ -1,0 +1,3 @@
+from midrl_bench.cli import main
+
+raise SystemExit(main())

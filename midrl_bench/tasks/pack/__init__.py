@@ -1,0 +1,1 @@
+"""lm-eval task YAMLs of the pack (the --include_path directory)."""
