@@ -15,7 +15,7 @@ Heavy libraries are imported only inside the backend that needs them; importing 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -123,11 +123,16 @@ def truncate_at_stop(text: str, stop: Iterable[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
-def progress(items: Iterable[Any], total: int, desc: str) -> Iterator[Any]:
-    """A tqdm progress bar (hidden when stderr is not a terminal)."""
+def progress_bar(total: int, desc: str) -> Any:
+    """A tqdm progress bar over requests (hidden when stderr is not a terminal); use as a context manager."""
     from tqdm.auto import tqdm
 
-    return iter(tqdm(items, total=total, desc=desc, unit="req", disable=None))
+    return tqdm(total=total, desc=desc, unit="req", disable=None)
+
+
+def sample_key(problem_id: str, heuristic_id: str, sample_index: int) -> str:
+    """The conventional request key of one sample: `problem|heuristic|sample` (problem ids may contain '/')."""
+    return f"{problem_id}|{heuristic_id}|{sample_index}"
 
 
 def check_unique_keys(requests: list[GenerationRequest], backend: str) -> None:

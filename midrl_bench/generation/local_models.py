@@ -58,7 +58,8 @@ def _convert(gguf: Path, target: Path) -> None:
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    quantized = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = _plain_copy(quantized)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(str(staging))
     tokenizer.save_pretrained(str(staging))
@@ -69,3 +70,21 @@ def _convert(gguf: Path, target: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     staging.rename(target)
+
+
+def _plain_copy(quantized):
+    """The same weights in a model built from a config without `quantization_config`, so it saves like any other.
+
+    transformers refuses `save_pretrained` on a model loaded from GGUF, even when every weight was dequantised into an
+    ordinary `nn.Linear`; a strict `load_state_dict` into a fresh model proves nothing was left packed.
+    """
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    settings = quantized.config.to_dict()
+    for key in ("quantization_config", "_model_name_or_path", "transformers_version"):
+        settings.pop(key, None)
+    config = AutoConfig.for_model(settings.pop("model_type"), **settings)
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(quantized.state_dict(), strict=True)
+    model.generation_config = quantized.generation_config
+    return model.eval()

@@ -17,7 +17,7 @@ from midrl_bench.verify.math import Verdict
 
 LETTERS = string.ascii_uppercase
 _ANSWER_LINE = re.compile(
-    r"^[ \t>*_#]*(?:final\s+)?answer\s*[:：]\s*[*_(\[]*\s*([A-Za-z])\s*[)\].:*_]*\s*(?:$|[-:–]\s)", re.IGNORECASE | re.MULTILINE
+    r"^[ \t>*_#]*(?:final\s+)?answer\s*[:：][\s*_(\[]*([A-Za-z])(?![A-Za-z0-9])", re.IGNORECASE | re.MULTILINE
 )
 
 

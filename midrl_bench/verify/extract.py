@@ -46,7 +46,7 @@ def _braced_content_after(text: str, command_start: int) -> str | None:
 
 
 def _clean_line_answer(answer: str) -> str:
-    answer = answer.strip().strip("*_").strip()
+    answer = answer.strip().strip("*_").strip().rstrip(".").strip()
     answer = re.sub(r"^\$+|\$+$", "", answer).strip()
     return answer.rstrip(".").strip()
 

@@ -1,0 +1,217 @@
+"""Trace writers: one per strategy and family, each a distinct, checkable step-by-step solution ending in \\boxed{N}.
+
+The strategies are the world's heuristic library (`strategies/<id>.yaml`); each trace opens with the strategy's name
+and uses its cue words (and no other strategy's), so the shared cue detector recognises it:
+
+- `column_method`  written algorithms digit by digit: long multiplication, column addition, long division
+- `place_value`    split a number into tens/ones (or hundreds/rest) and recombine the parts
+- `round_adjust`   replace a number by a nearby round one, then correct for the difference
+- `pair_terms`     group into pairs: repeated doubling, first+last pairs (Gauss), pairs of digits
+
+A combined trace solves with one strategy and checks with a second (`combined_trace`), so it carries both cue sets.
+Traces are terse because the tiny model reads them character by character; every intermediate number is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from midrl_bench.toyworld.problems import Problem
+
+STRATEGIES = ("column_method", "pair_terms", "place_value", "round_adjust")
+DEFAULT_STRATEGY = "column_method"
+HEADERS = {"column_method": "Column method", "place_value": "Place value",
+           "round_adjust": "Round and adjust", "pair_terms": "Pair terms"}
+
+
+def _box(answer: int) -> str:
+    return f"\\boxed{{{answer}}}"
+
+
+# ------------------------------------------------------------------------------------------- column method
+def _multiply_row(a: int, digit: int, shift: int) -> list[str]:
+    lines, carry = [], 0
+    digits = [int(d) for d in reversed(str(a))]
+    for position, x in enumerate(digits):
+        product = digit * x
+        total = product + carry
+        step = f"{digit}*{x}={product}" + (f", plus {carry} is {total}" if carry else "")
+        if position == len(digits) - 1:
+            lines.append(f"{step}, write {total}.")
+        else:
+            lines.append(f"{step}, write {total % 10} carry {total // 10}.")
+        carry = total // 10
+    lines.append(f"row {a * digit * 10 ** shift}.")
+    return lines
+
+
+def _column_mul(a: int, b: int) -> list[str]:
+    lines, rows = [], []
+    for shift, digit in enumerate(int(d) for d in reversed(str(b))):
+        lines += _multiply_row(a, digit, shift)
+        rows.append(a * digit * 10**shift)
+    if len(rows) > 1:
+        lines.append(f"add rows: {'+'.join(str(r) for r in rows)}={sum(rows)}.")
+    return lines
+
+
+def _column_series(terms: tuple[int, ...]) -> list[str]:
+    ones = [t % 10 for t in terms]
+    tens = [t // 10 for t in terms]
+    ones_sum = sum(ones)
+    lines = [f"ones: {'+'.join(map(str, ones))}={ones_sum}, write {ones_sum % 10} carry {ones_sum // 10}."]
+    tens_sum = sum(tens)
+    total = tens_sum + ones_sum // 10
+    lines.append(f"tens: {'+'.join(map(str, tens))}={tens_sum}, plus {ones_sum // 10} is {total}, write {total}.")
+    lines.append(f"so {sum(terms)}.")
+    return lines
+
+
+def _column_mod(number: int, divisor: int) -> list[str]:
+    digits = str(number)
+    take = 1
+    while take < len(digits) and int(digits[:take]) < divisor:
+        take += 1
+    current, lines = int(digits[:take]), []
+    while True:
+        quotient = current // divisor
+        lines.append(f"{current}: {divisor}*{quotient}={divisor * quotient}, left {current % divisor}.")
+        if take == len(digits):
+            return lines
+        current = (current % divisor) * 10 + int(digits[take])
+        lines.append(f"bring down {digits[take]}: {current}.")
+        take += 1
+
+
+# ------------------------------------------------------------------------------------------- place value
+def _place_mul(a: int, b: int) -> list[str]:
+    if b >= 10:  # split the two-digit multiplier
+        tens, ones = b // 10, b % 10
+        return [f"{b} is {tens} tens and {ones} ones.", f"tens part: {a}*{tens * 10}={a * tens * 10}.",
+                f"ones part: {a}*{ones}={a * ones}.", f"{a * tens * 10}+{a * ones}={a * b}."]
+    tens, ones = a // 10, a % 10
+    return [f"{a} is {tens} tens and {ones} ones.", f"tens part: {tens * 10}*{b}={tens * 10 * b}.",
+            f"ones part: {ones}*{b}={ones * b}.", f"{tens * 10 * b}+{ones * b}={a * b}."]
+
+
+def _place_series(terms: tuple[int, ...]) -> list[str]:
+    tens = [t // 10 * 10 for t in terms]
+    ones = [t % 10 for t in terms]
+    return [f"tens part: {'+'.join(map(str, tens))}={sum(tens)}.",
+            f"ones part: {'+'.join(map(str, ones))}={sum(ones)}.", f"{sum(tens)}+{sum(ones)}={sum(terms)}."]
+
+
+def _reduce(left_a: int, left_b: int, divisor: int) -> str:
+    total = left_a + left_b
+    if total < divisor:
+        return f"{left_a}+{left_b}={total}."
+    return f"{left_a}+{left_b}={total}, {total}-{divisor}={total - divisor}."
+
+
+def _place_mod(number: int, divisor: int) -> list[str]:
+    hundreds, rest = number // 100 * 100, number % 100
+    return [f"{number} is {hundreds}+{rest}.",
+            f"hundreds part: {hundreds}={divisor}*{hundreds // divisor}+{hundreds % divisor}, left {hundreds % divisor}.",
+            f"rest part: {rest}={divisor}*{rest // divisor}+{rest % divisor}, left {rest % divisor}.",
+            _reduce(hundreds % divisor, rest % divisor, divisor)]
+
+
+# ------------------------------------------------------------------------------------------- round and adjust
+def _round_mul(a: int, b: int) -> list[str]:
+    rounded = (a + 5) // 10 * 10
+    difference = abs(rounded - a)
+    direction = "up" if rounded > a else "down"
+    sign = "-" if rounded > a else "+"
+    return [f"round {a} {direction} to {rounded}.", f"{rounded}*{b}={rounded * b}.",
+            f"adjust: {difference}*{b}={difference * b}.", f"{rounded * b}{sign}{difference * b}={a * b}."]
+
+
+def _round_series(terms: tuple[int, ...]) -> list[str]:
+    rounded = [(t + 5) // 10 * 10 for t in terms]
+    shifts = [t - r for t, r in zip(terms, rounded)]
+    shift_total = sum(shifts)
+    shift_text = "".join(f"{s:+d}" for s in shifts)
+    sign = "+" if shift_total >= 0 else "-"
+    return [f"round to {'+'.join(map(str, rounded))}={sum(rounded)}.", f"adjust: {shift_text}={shift_total}.",
+            f"{sum(rounded)}{sign}{abs(shift_total)}={sum(terms)}."]
+
+
+def _round_mod(number: int, divisor: int) -> list[str]:
+    tens = number // divisor // 10 * 10
+    if tens == 0:  # the number is below ten divisors: round up to 10*divisor and count back
+        base = divisor * 10
+        short = base - number
+        back = short % divisor
+        answer_line = f"{divisor}-{back}={divisor - back}." if back else "so 0."
+        return [f"round up to {divisor}*10={base}.", f"{base}-{number}={short}.",
+                f"adjust: {short}={divisor}*{short // divisor}+{back}, {answer_line}"]
+    base = divisor * tens
+    rest = number - base
+    lines = [f"round down to {divisor}*{tens}={base}.", f"{number}-{base}={rest}."]
+    if rest < divisor:
+        return [*lines, f"adjust: {rest} is less than {divisor}."]
+    return [*lines, f"adjust: {rest}={divisor}*{rest // divisor}+{rest % divisor}."]
+
+
+# ------------------------------------------------------------------------------------------- pair terms
+def _pair_mul(a: int, b: int) -> list[str]:
+    pairs, extra = divmod(b, 2)
+    double = a + a
+    lines = [f"{b} is {pairs} pairs" + (" and one more." if extra else "."), f"one pair: {a}+{a}={double}.",
+             f"{double}*{pairs}={double * pairs}."]
+    if extra:
+        lines.append(f"{double * pairs}+{a}={a * b}.")
+    return lines
+
+
+def _pair_series(terms: tuple[int, ...]) -> list[str]:
+    pairs, middle = divmod(len(terms), 2)
+    pair_sum = terms[0] + terms[-1]
+    lines = [f"first and last: {terms[0]}+{terms[-1]}={pair_sum}."]
+    if not middle:
+        return [*lines, f"{len(terms)} terms make {pairs} pairs.", f"{pair_sum}*{pairs}={pair_sum * pairs}."]
+    centre = terms[len(terms) // 2]
+    return [*lines, f"{len(terms)} terms make {pairs} pairs and the middle {centre}.",
+            f"{pair_sum}*{pairs}={pair_sum * pairs}.", f"{pair_sum * pairs}+{centre}={sum(terms)}."]
+
+
+def _pair_mod(number: int, divisor: int) -> list[str]:
+    high, low = divmod(number, 100)
+    per_hundred = 100 % divisor
+    folded = high * per_hundred + low
+    return [f"pairs of digits: {high} and {low:02d}.", f"100={divisor}*{100 // divisor}+{per_hundred}.",
+            f"{high}*{per_hundred}+{low}={folded}.",
+            f"{folded}={divisor}*{folded // divisor}+{folded % divisor}."]
+
+
+WRITERS: dict[tuple[str, str], Callable[..., list[str]]] = {
+    ("column_method", "mul"): _column_mul, ("column_method", "mod"): _column_mod,
+    ("place_value", "mul"): _place_mul, ("place_value", "mod"): _place_mod,
+    ("round_adjust", "mul"): _round_mul, ("round_adjust", "mod"): _round_mod,
+    ("pair_terms", "mul"): _pair_mul, ("pair_terms", "mod"): _pair_mod,
+    ("column_method", "series"): _column_series, ("place_value", "series"): _place_series,
+    ("round_adjust", "series"): _round_series, ("pair_terms", "series"): _pair_series,
+}
+
+
+def trace_steps(problem: Problem, strategy: str) -> list[str]:
+    """The body lines of `strategy`'s solution of `problem` (header and answer excluded)."""
+    key = (strategy, problem.family)
+    if key not in WRITERS:
+        raise KeyError(f"no trace writer for strategy {strategy!r} on family {problem.family!r}")
+    operands = problem.operands
+    return WRITERS[key](operands) if problem.family == "series" else WRITERS[key](*operands)
+
+
+def write_trace(problem: Problem, strategy: str) -> str:
+    """A complete single-strategy solution: header, steps, final \\boxed{answer}."""
+    return "\n".join([f"{HEADERS[strategy]}.", *trace_steps(problem, strategy), _box(problem.answer)])
+
+
+def combined_trace(problem: Problem, solve_with: str, check_with: str) -> str:
+    """Solve with one strategy, then check the result with a second: a trace that composes two strategies."""
+    if solve_with == check_with:
+        raise ValueError(f"a combined trace needs two different strategies, got {solve_with!r} twice")
+    return "\n".join([f"{HEADERS[solve_with]}.", *trace_steps(problem, solve_with),
+                      f"check with {HEADERS[check_with].lower()}.", *trace_steps(problem, check_with),
+                      _box(problem.answer)])

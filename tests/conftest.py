@@ -1,0 +1,24 @@
+"""Shared test set-up: one torch thread, the data mirror, and a tiny random Llama built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+_DEFAULT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+if "MIDRL_DATA_DIR" not in os.environ and _DEFAULT_MIRROR.is_dir():
+    os.environ["MIDRL_DATA_DIR"] = str(_DEFAULT_MIRROR)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    """A randomly initialised tiny Llama + byte-level tokenizer saved with save_pretrained (CPU, seconds)."""
+    from midrl_bench.tiny_models import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))

@@ -1,0 +1,87 @@
+"""Every pack task builds through lm-eval's own TaskManager from the mirror, with the right docs and prompt."""
+
+import pytest
+
+from midrl_bench.tasks import include_path, registry
+
+EXPECTED_DOCS = {
+    "midrl_math500": 500,
+    "midrl_aime24": 30,
+    "midrl_aime25": 30,
+    "midrl_amc23": 40,
+    "midrl_hmmt25": 30,
+    "midrl_olympiadbench": 675,
+    "midrl_musr_murder": 250,
+    "midrl_musr_object": 256,
+    "midrl_musr_team": 250,
+}
+
+
+@pytest.fixture(scope="module")
+def task_manager():
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=include_path(), metadata={"repeats": 4})
+
+
+@pytest.mark.parametrize(("task_name", "count"), sorted(EXPECTED_DOCS.items()))
+def test_task_builds_with_doc_count_and_prompt(task_manager, task_name, count):
+    task = task_manager.load([task_name])["tasks"][task_name]
+    docs = list(task.test_docs())
+    assert len(docs) == count
+    assert task.config.repeats == 4  # --metadata repeats override reached the task
+    assert task.config.generation_kwargs["seed"] is None  # API backends must not get one fixed seed
+    assert task.config.generation_kwargs["do_sample"] is True
+    assert task.config.generation_kwargs["max_gen_toks"] == 3072
+    prompt = task.doc_to_text(docs[0])
+    if registry.spec(task_name).checker == "math":
+        assert docs[0]["problem"].strip() in prompt and "\\boxed{}" in prompt
+    else:
+        assert docs[0]["question"].strip() in prompt and 'Answer: <letter>' in prompt
+        assert all(f"{letter}. " in prompt for letter in "ABC"[: len(docs[0]["choices"])])
+
+
+def test_task_versions_match_registry(task_manager):
+    for name in EXPECTED_DOCS:
+        task = task_manager.load([name])["tasks"][name]
+        assert task.VERSION == registry.spec(name).version
+
+
+def test_default_repeats_is_64():
+    from lm_eval.tasks import TaskManager
+
+    task = TaskManager(include_path=include_path()).load(["midrl_aime24"])["tasks"]["midrl_aime24"]
+    assert task.config.repeats == 64
+
+
+def test_groups_are_registered(task_manager):
+    assert {"midrl", "midrl_math", "midrl_ood"} <= set(task_manager.all_groups)
+
+
+def test_doc_hash_is_stable_and_content_sensitive():
+    doc = registry.load_docs("midrl_aime24")[0]
+    assert registry.doc_hash(doc) == registry.doc_hash(dict(reversed(list(doc.items()))))
+    assert registry.doc_hash({**doc, "answer": "0"}) != registry.doc_hash(doc)
+
+
+# (task, response, expected verdict) through the same scoring lm-eval uses
+SCORING_CASES = [
+    ("midrl_aime24", "\\boxed{ANSWER}", True),  # the gold answer, boxed
+    ("midrl_aime24", "\\boxed{1000}", False),  # AIME answers are below 1000
+    ("midrl_musr_team", "reasoning...\nAnswer: LETTER", True),  # the gold letter
+    ("midrl_musr_team", "I considered LETTER first.\nAnswer: Z", False),  # out-of-range letter
+    ("midrl_musr_team", "maybe LETTER", False),  # no Answer line
+]
+
+
+@pytest.mark.parametrize(("task_name", "template", "expected"), SCORING_CASES)
+def test_score_responses(task_name, template, expected):
+    doc = registry.load_docs(task_name)[0]
+    if "answer_index" in doc:
+        response = template.replace("LETTER", "ABCDE"[doc["answer_index"]])
+    else:
+        response = template.replace("ANSWER", doc["answer"])
+    verdicts, table = registry.score_responses(task_name, doc, [response, "no answer"])
+    assert verdicts == [expected, False]
+    assert table["pass@1"] == (0.5 if expected else 0.0)
+    assert set(table) == {"pass@1", "pass@2"}
