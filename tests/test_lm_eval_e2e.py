@@ -54,6 +54,7 @@ def test_midrl_eval_includes_the_pack(tiny_llama_dir, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_tasks_install_makes_plain_lm_eval_work(tiny_llama_dir, tmp_path):
     midrl = [sys.executable, "-m", "midrl_bench", "tasks"]
     subprocess.run([*midrl, "install"], check=True, capture_output=True)

@@ -68,8 +68,8 @@ class FileBackend:
             for path in self.options.paths:
                 if not Path(path).is_file():
                     raise GenerationError(f"file: completions file not found: {path}")
-                for line, row in enumerate(read_jsonl(path), start=1):
-                    where = f"{path}:{line}"
+                for number, row in enumerate(read_jsonl(path), start=1):
+                    where = f"{path} (row {number})"
                     key = _row_key(row, where)
                     if key in rows:
                         raise GenerationError(f"file: key {key!r} appears twice, at {rows[key][1]} and {where}")
@@ -78,9 +78,7 @@ class FileBackend:
         return self._rows
 
 
-def _row_key(row: Any, where: str) -> str:
-    if not isinstance(row, dict):
-        raise GenerationError(f"file: {where}: expected a JSON object, got {type(row).__name__}")
+def _row_key(row: dict[str, Any], where: str) -> str:
     if "key" in row:
         if not isinstance(row["key"], str) or not row["key"]:
             raise GenerationError(f"file: {where}: field 'key' must be a non-empty string")

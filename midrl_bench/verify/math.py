@@ -31,6 +31,7 @@ from midrl_bench.verify.extract import extract_final_answer
 DEFAULT_TIMEOUT_S = 5.0
 WORKER_MEMORY_BYTES = 4 << 30  # a runaway sympy expansion fails with MemoryError instead of swapping the host
 MAX_ANSWER_CHARS = 20_000  # longer "answers" are not answers; judged False without parsing
+CHUNK_ITEMS = 32  # items per message to a worker: amortises pipe round trips, bounded so the queue stays balanced
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,10 @@ def _worker_main() -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     for line in sys.stdin:
-        index, gold, response = json.loads(line)
-        verdict = judge(gold, response)
-        sys.stdout.write(json.dumps([index, verdict.correct, verdict.reason, verdict.extracted]) + "\n")
-        sys.stdout.flush()
+        for index, gold, response in json.loads(line):
+            verdict = judge(gold, response)
+            sys.stdout.write(json.dumps([index, verdict.correct, verdict.reason, verdict.extracted]) + "\n")
+            sys.stdout.flush()
 
 
 # --------------------------------------------------------------------------------------------- parent side
@@ -117,26 +118,45 @@ class _Worker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "midrl_bench.verify.math", "--worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, encoding="utf-8", env=env, start_new_session=True,
+            env=env, start_new_session=True, bufsize=0,
         )
-        self.item: int | None = None
-        self.started_at = 0.0
+        self._buffer = b""
+        self._lines: list[bytes] = []
+        self.in_flight: list[int] = []  # item indices sent and not yet answered, in the worker's order
+        self.started_at = 0.0  # when the worker began its current (first in-flight) item
         self.ready = False
 
-    def send(self, index: int, gold: str, response: str) -> None:
-        if not self.ready:  # wait for the worker's imports, so start-up time is not charged to the item
-            if self.process.stdout.readline().strip() != "ready":
+    def send(self, items: list[tuple[int, str, str]]) -> None:
+        """Send a chunk in one message (fewer round trips); results still come back one line per item."""
+        if not self.ready:  # wait for the worker's imports, so start-up time is not charged to an item
+            while not self._lines:
+                self.read_available()
+            if self._lines.pop(0).strip() != b"ready":
                 raise RuntimeError("math checker worker failed to start")
             self.ready = True
-        self.item, self.started_at = index, time.monotonic()
-        self.process.stdin.write(json.dumps([index, gold, response]) + "\n")
+        self.in_flight = [index for index, _, _ in items]
+        self.started_at = time.monotonic()
+        self.process.stdin.write((json.dumps(items) + "\n").encode("utf-8"))
         self.process.stdin.flush()
 
-    def receive(self) -> tuple[int, bool | None, str, str | None]:
-        line = self.process.stdout.readline()
-        if not line:
+    def read_available(self) -> None:
+        """One read of whatever the pipe holds (blocks only if it is empty); complete lines are queued."""
+        data = os.read(self.process.stdout.fileno(), 1 << 16)
+        if not data:
             raise EOFError("checker worker exited")
-        return tuple(json.loads(line))
+        *complete, self._buffer = (self._buffer + data).split(b"\n")
+        self._lines.extend(complete)
+
+    def results(self) -> list[tuple[int, bool | None, str, str | None]]:
+        """Every result that has fully arrived; each one restarts the clock for the next in-flight item."""
+        self.read_available()
+        answered = [tuple(json.loads(line)) for line in self._lines]
+        self._lines = []
+        for _ in answered:
+            self.in_flight.pop(0)
+        if answered:
+            self.started_at = time.monotonic()
+        return answered
 
     def kill(self) -> None:
         self.process.kill()
@@ -185,41 +205,45 @@ class MathChecker:
 
     def _run(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         results: list[Verdict | None] = [None] * len(pairs)
-        pending = list(range(len(pairs) - 1, -1, -1))
+        pending = list(range(len(pairs) - 1, -1, -1))  # a stack: pop() yields items in input order
         while len(self._workers) < min(self.worker_count, len(pairs)):
             self._workers.append(_Worker())
         idle = list(self._workers)
         busy: list[_Worker] = []
         while pending or busy:
             while pending and idle:
-                worker, index = idle.pop(), pending.pop()
-                gold, response = pairs[index]
-                worker.send(index, str(gold), str(response))
+                size = max(1, min(CHUNK_ITEMS, len(pending) // (len(idle) + len(busy)) or 1))
+                chunk = [pending.pop() for _ in range(min(size, len(pending)))]
+                worker = idle.pop()
+                worker.send([(index, str(pairs[index][0]), str(pairs[index][1])) for index in chunk])
                 busy.append(worker)
-            self._collect(busy, idle, results)
+            self._collect(busy, idle, results, pending)
         return [verdict for verdict in results if verdict is not None]
 
-    def _collect(self, busy: list[_Worker], idle: list[_Worker], results: list) -> None:
-        now = time.monotonic()
-        wait_s = max(0.0, min(w.started_at + self.timeout_s for w in busy) - now)
+    def _collect(self, busy: list[_Worker], idle: list[_Worker], results: list, pending: list[int]) -> None:
+        wait_s = max(0.0, min(w.started_at + self.timeout_s for w in busy) - time.monotonic())
         ready = wait([w.process.stdout for w in busy], timeout=wait_s)
         for worker in list(busy):
             if worker.process.stdout in ready:
                 try:
-                    index, correct, reason, extracted = worker.receive()
+                    answered = worker.results()
+                except (EOFError, OSError, ValueError):
+                    self._fail_head(worker, "checker_crashed", busy, idle, results, pending)
+                    continue
+                for index, correct, reason, extracted in answered:
                     results[index] = Verdict(correct, reason, extracted)
+                if not worker.in_flight:
                     busy.remove(worker)
                     idle.append(worker)
-                    continue
-                except (EOFError, OSError, ValueError):
-                    results[worker.item] = Verdict(None, "checker_crashed")
-            elif time.monotonic() - worker.started_at < self.timeout_s:
-                continue
-            else:
-                results[worker.item] = Verdict(None, f"timeout({self.timeout_s:g}s)")
-            self._replace(worker, busy, idle)
+            elif time.monotonic() - worker.started_at >= self.timeout_s:
+                self._fail_head(worker, f"timeout({self.timeout_s:g}s)", busy, idle, results, pending)
 
-    def _replace(self, worker: _Worker, busy: list[_Worker], idle: list[_Worker]) -> None:
+    def _fail_head(self, worker: _Worker, reason: str, busy: list[_Worker], idle: list[_Worker], results: list,
+                   pending: list[int]) -> None:
+        """The worker's current item gets `reason`; its unanswered items go back to the queue; it is replaced."""
+        head, *rest = worker.in_flight
+        results[head] = Verdict(None, reason)
+        pending.extend(reversed(rest))
         worker.kill()
         busy.remove(worker)
         self._workers.remove(worker)

@@ -1,0 +1,102 @@
+"""The tiny world's configuration: the world, the tiny model, its pre-training, and the demo's budgets.
+
+One strict dataclass tree, loaded from `recipes/toy-quick.yaml` / `recipes/toy-full.yaml` (or any copy a user edits)
+with `load_toy_config(path)`; unknown keys are rejected with their dotted path. `pretrained_key()` hashes exactly
+what determines the pre-trained model, so the cache is rebuilt when (and only when) one of those inputs changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from midrl_bench.config import ConfigError, from_dict, from_yaml, to_dict
+from midrl_bench.provenance import sha256_text
+
+# Bump when the trace format, tokenizer recipe or pre-training mixture code changes: it invalidates cached models.
+WORLD_FORMAT_VERSION = 1
+STRATEGIES_DIR = Path(__file__).resolve().parent / "strategies"
+
+
+@dataclass
+class WorldConfig:
+    families: list[str] = field(default_factory=lambda: ["mul", "series", "mod"])
+    seed: int = 0  # the problem generator's seed; fixes every split
+    eval_problems: int = 48  # held out: the `midrl_toy` task
+    rl_problems: int = 96  # GRPO prompts
+    train_problems: int = 48  # seed problems of the self-generated mid-training set
+    pretrain_problems: int = 6000  # problems behind the tiny model's pre-training corpus
+    strategies_dir: Path = STRATEGIES_DIR  # a heuristic library directory (same schema as the real library)
+
+    def sizes(self) -> dict[str, int]:
+        return {"eval": self.eval_problems, "rl": self.rl_problems, "train": self.train_problems,
+                "pretrain": self.pretrain_problems}
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 640  # byte-level BPE, digits always single tokens
+    hidden_size: int = 160
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 448
+    max_position_embeddings: int = 512  # tokens
+
+
+@dataclass
+class PretrainConfig:
+    default_share: float = 0.70  # untagged problems solved with the default strategy
+    tagged_share: float = 0.25  # builder-style strategy prompts (system message naming the strategy) -> that strategy
+    combined_share: float = 0.05  # untagged problems solved with one strategy and checked with another
+    max_steps: int = 700  # optimiser steps
+    batch_size: int = 32  # examples per step
+    learning_rate: float = 2e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        total = self.default_share + self.tagged_share + self.combined_share
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(f"pretrain: default_share + tagged_share + combined_share must be 1, got {total}")
+
+
+@dataclass
+class DemoConfig:
+    max_n: int = 4  # mid-training configs n1, n2, ..., up to the number of strategies
+    samples_per_pair: int = 4  # self-generated candidates per (problem, strategy)
+    star_samples: int = 4  # untargeted candidates per problem (the STaR baseline)
+    temperature: float = 1.0
+    max_new_tokens: int = 160  # tokens per generated solution
+    midtrain_epochs: float = 2.0
+    midtrain_learning_rate: float = 5e-4
+    rl_steps: int = 30  # GRPO optimiser steps
+    rl_group_size: int = 8  # completions per prompt
+    rl_prompts_per_step: int = 4
+    rl_learning_rate: float = 5e-5
+    eval_repeats: int = 64  # samples per eval problem (pass@1..64)
+    eval_problems: int | None = None  # use only the first N eval problems (None = all)
+    seeds: int = 1  # independent repetitions of mid-training + RL (means and confidence intervals)
+
+
+@dataclass
+class ToyConfig:
+    world: WorldConfig = field(default_factory=WorldConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
+
+    def pretrained_key(self, library_hash: str) -> str:
+        """Hash of everything that determines the pre-trained model (not the demo's budgets)."""
+        payload = {"format": WORLD_FORMAT_VERSION, "world": to_dict(self.world), "model": to_dict(self.model),
+                   "pretrain": to_dict(self.pretrain), "library": library_hash}
+        payload["world"]["strategies_dir"] = None  # the directory's location does not matter, its content does
+        return sha256_text(json.dumps(payload, sort_keys=True))[:16]
+
+
+def load_toy_config(path: str | Path | None = None) -> ToyConfig:
+    """The config at `path`, or the defaults."""
+    return ToyConfig() if path is None else from_yaml(ToyConfig, path)
+
+
+def toy_config_from_dict(data: dict) -> ToyConfig:
+    return from_dict(ToyConfig, data, where="toy")

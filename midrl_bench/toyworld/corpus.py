@@ -1,0 +1,69 @@
+"""The tiny model's pre-training corpus: mostly the default strategy, a share of strategy-tagged traces.
+
+Prompts are the project's own, so nothing is special-cased for the toy:
+- untagged: the bare problem as the user turn (the form of built mid-training rows, RL prompts and `midrl_toy`),
+  or the builder's untargeted (STaR) prompt; both answered with the default strategy;
+- tagged: the builder's heuristic prompt (`build.prompts.heuristic_messages`, zero exemplars) for one strategy,
+  answered with that strategy's trace — the tag plays the role of heuristic-guided few-shot prompting;
+- combined: the bare problem answered with one strategy and checked with another (composition in the base model).
+"""
+
+from __future__ import annotations
+
+import random
+
+from midrl_bench.toyworld.problems import Problem
+from midrl_bench.toyworld.traces import DEFAULT_STRATEGY, combined_trace, write_trace
+
+UNTARGETED_SHARE = 0.2  # share of untagged examples that use the builder's untargeted (STaR) prompt
+
+
+def bare_messages(problem: Problem) -> list[dict[str, str]]:
+    from midrl_bench.build.prompts import training_messages
+
+    return training_messages(problem.text, "")[:1]
+
+
+def tagged_messages(problem: Problem, heuristic) -> list[dict[str, str]]:
+    from midrl_bench.build.prompts import heuristic_messages
+
+    return heuristic_messages(heuristic, problem.text, exemplars=0)
+
+
+def pretraining_examples(problems: list[Problem], library, pretrain, count: int) -> list[dict]:
+    """`count` conversational prompt/completion examples, cycling through `problems`; deterministic in the seed."""
+    from midrl_bench.build.prompts import untargeted_messages
+
+    rng = random.Random(f"toy-pretrain-{pretrain.seed}")
+    strategies = list(library.ids)
+    examples = []
+    for index in range(count):
+        problem = problems[index % len(problems)]
+        draw = rng.random()
+        if draw < pretrain.default_share:
+            untargeted = rng.random() < UNTARGETED_SHARE
+            prompt = untargeted_messages(problem.text) if untargeted else bare_messages(problem)
+            solution, kind = write_trace(problem, DEFAULT_STRATEGY), "default"
+        elif draw < pretrain.default_share + pretrain.tagged_share:
+            strategy = rng.choice(strategies)
+            prompt = tagged_messages(problem, library.get(strategy))
+            solution, kind = write_trace(problem, strategy), f"tagged:{strategy}"
+        else:
+            first, second = rng.sample(strategies, 2)
+            prompt, solution, kind = bare_messages(problem), combined_trace(problem, first, second), "combined"
+        examples.append({"prompt": prompt, "completion": [{"role": "assistant", "content": solution}],
+                         "kind": kind})
+    return examples
+
+
+def tokenizer_texts(problems: list[Problem], library) -> list[str]:
+    """Texts the BPE is trained on: every strategy's trace and prompt text, prompts repeated so their words merge."""
+    from midrl_bench.build.prompts import heuristic_system_prompt, untargeted_messages
+
+    texts = []
+    for problem in problems:
+        texts.append(problem.text)
+        texts.extend(write_trace(problem, strategy) for strategy in library.ids)
+    repeats = max(1, len(problems) // 10)
+    system_prompts = [heuristic_system_prompt(h) for h in library] + [untargeted_messages("")[0]["content"]]
+    return texts + system_prompts * repeats

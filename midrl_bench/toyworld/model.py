@@ -1,0 +1,114 @@
+"""The tiny model: a Llama-architecture causal LM of ~1-2M parameters pre-trained here, cached by config hash.
+
+`pretrained_model(config)` returns the folder of a `save_pretrained` model + tokenizer in
+`cache_dir("toyworld", <key>)`, building it when absent: problems -> BPE tokenizer -> corpus -> TRL `SFTTrainer`
+(completion-only loss) on CPU. Same config -> same corpus, same initial weights, same data order, same model.
+The build happens in a temporary folder that is renamed into place, so a killed build never leaves a broken cache.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from midrl_bench.paths import cache_dir
+from midrl_bench.provenance import provenance_record
+from midrl_bench.toyworld.config import ToyConfig
+
+
+def pretrained_model(config: ToyConfig, rebuild: bool = False, log=print) -> Path:
+    """The cached pre-trained model folder for `config` (built now when missing or when `rebuild`)."""
+    from midrl_bench.heuristics import load_library
+
+    library = load_library(config.world.strategies_dir)
+    key = config.pretrained_key(library.content_hash)
+    root = cache_dir("toyworld")
+    final = root / key
+    if (final / "pretrain.json").is_file() and not rebuild:
+        return final
+    staging = root / f".{key}.building"
+    shutil.rmtree(staging, ignore_errors=True)
+    log(f"[toyworld] pre-training the tiny model (cache key {key}) ...")
+    record = build_pretrained(config, library, staging)
+    (staging / "pretrain.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    staging.rename(final)
+    log(f"[toyworld] pre-trained in {record['train_seconds']:.0f} s -> {final}")
+    return final
+
+
+def new_model(config: ToyConfig, tokenizer):
+    """A freshly initialised Llama sized by `config.model`, its vocabulary matched to the tokenizer."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    sizes = config.model
+    model_config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=sizes.hidden_size, num_hidden_layers=sizes.num_hidden_layers,
+        num_attention_heads=sizes.num_attention_heads, num_key_value_heads=sizes.num_attention_heads,
+        intermediate_size=sizes.intermediate_size, max_position_embeddings=sizes.max_position_embeddings,
+        tie_word_embeddings=True, bos_token_id=None, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return LlamaForCausalLM(model_config)
+
+
+def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
+    """Pre-train into `out_dir` (model + tokenizer via save_pretrained); returns the provenance record."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from midrl_bench.toyworld.corpus import pretraining_examples, tokenizer_texts
+    from midrl_bench.toyworld.problems import generate_splits
+
+    splits = generate_splits(config.world.families, config.world.sizes(), config.world.seed)
+    problems = splits["pretrain"]
+    tokenizer = _tokenizer(config, problems, library)
+    torch.manual_seed(config.pretrain.seed)
+    model = new_model(config, tokenizer)
+    count = config.pretrain.max_steps * config.pretrain.batch_size
+    examples = pretraining_examples(problems, library, config.pretrain, count)
+    dataset = Dataset.from_list([{"prompt": e["prompt"], "completion": e["completion"]} for e in examples])
+    args = SFTConfig(
+        output_dir=str(out_dir / "trainer"), max_steps=config.pretrain.max_steps,
+        per_device_train_batch_size=config.pretrain.batch_size, learning_rate=config.pretrain.learning_rate,
+        lr_scheduler_type="cosine", warmup_steps=max(1, config.pretrain.max_steps // 20), weight_decay=0.01,
+        logging_steps=max(1, config.pretrain.max_steps // 10), save_strategy="no", report_to=[], use_cpu=True,
+        seed=config.pretrain.seed, data_seed=config.pretrain.seed, max_length=config.model.max_position_embeddings,
+        dataloader_num_workers=0, disable_tqdm=True, train_sampling_strategy="group_by_length",
+    )
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    started = time.monotonic()
+    result = trainer.train()
+    seconds = time.monotonic() - started
+    trainer.save_model(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    shutil.rmtree(out_dir / "trainer", ignore_errors=True)
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    kinds = {kind: sum(e["kind"].startswith(kind) for e in examples) for kind in ("default", "tagged", "combined")}
+    return provenance_record(
+        artefact="toyworld-pretrained-model", config=_plain(config), library_hash=library.content_hash,
+        parameters=sum(p.numel() for p in model.parameters()), examples=len(examples), example_kinds=kinds,
+        train_seconds=seconds, train_loss=result.training_loss, loss_curve=losses,
+        tokens_per_second=_tokens_per_second(trainer, seconds),
+    )
+
+
+def _tokenizer(config: ToyConfig, problems, library):
+    from midrl_bench.toyworld.corpus import tokenizer_texts
+    from midrl_bench.toyworld.tokenizer import train_tokenizer
+
+    return train_tokenizer(tokenizer_texts(problems, library), config.model.vocab_size)
+
+
+def _tokens_per_second(trainer, seconds: float) -> float | None:
+    tokens = getattr(trainer.state, "num_input_tokens_seen", 0) or 0
+    return tokens / seconds if tokens and seconds > 0 else None
+
+
+def _plain(config: ToyConfig) -> dict:
+    from midrl_bench.config import to_dict
+
+    return to_dict(config)

@@ -1,0 +1,63 @@
+"""Quick probes of a tiny-model checkpoint, through the project's own parts: the `hf` generation backend, the math
+checker and the cue detector. Used by the tests (the pre-trained model solves a share of eval problems and follows
+strategy tags) and by the demo's report (which strategies the base model uses when prompted with each tag).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from midrl_bench.toyworld.corpus import bare_messages, tagged_messages
+from midrl_bench.toyworld.problems import Problem
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    tag: str | None  # strategy id in the prompt, None for the bare problem
+    samples: int
+    correct: int
+    unjudged: int
+    detected: dict[str, int]  # strategy id -> samples in which the cue detector found it
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.samples if self.samples else 0.0
+
+    def share_using(self, strategy: str) -> float:
+        return self.detected.get(strategy, 0) / self.samples if self.samples else 0.0
+
+
+def probe(model_dir: Path, problems: list[Problem], library, tags: list[str | None], samples_per_problem: int = 1,
+          temperature: float = 1.0, max_new_tokens: int = 160, seed: int = 0, batch_size: int = 32) -> list[ProbeResult]:
+    """Sample every problem under every tag; score correctness and detect which strategies each sample used."""
+    from midrl_bench.generation.base import GenerationRequest, SamplingParams, get_backend
+    from midrl_bench.heuristics import detect_heuristics
+    from midrl_bench.verify.math import check_answers
+
+    sampling = SamplingParams(temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens)
+    requests, index = [], []
+    for tag in tags:
+        for problem in problems:
+            messages = bare_messages(problem) if tag is None else tagged_messages(problem, library.get(tag))
+            for sample in range(samples_per_problem):
+                key = f"{problem.id}|{tag or 'none'}|{sample}"
+                requests.append(GenerationRequest(key=key, messages=messages, sampling=sampling,
+                                                  seed=seed * 1_000_003 + len(requests)))
+                index.append((tag, problem))
+    backend = get_backend("hf", model=str(model_dir), device="cpu", batch_size=batch_size)
+    try:
+        generations = backend.generate(requests)
+    finally:
+        backend.close()
+    verdicts = check_answers([(str(problem.answer), g.text) for (_, problem), g in zip(index, generations)])
+    results = []
+    for tag in tags:
+        rows = [(g, v) for (t, _), g, v in zip(index, generations, verdicts) if t == tag]
+        detected: dict[str, int] = {}
+        for generation, _ in rows:
+            for strategy in detect_heuristics(generation.text, library):
+                detected[strategy] = detected.get(strategy, 0) + 1
+        results.append(ProbeResult(tag=tag, samples=len(rows), correct=sum(v.correct is True for _, v in rows),
+                                   unjudged=sum(v.correct is None for _, v in rows), detected=detected))
+    return results
