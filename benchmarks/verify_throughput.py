@@ -62,7 +62,7 @@ def main() -> None:
     started = time.perf_counter()
     ours = project_checker(pairs, args.workers)
     ours_s = time.perf_counter() - started
-    agree = sum(a == b for a, b in zip(baseline, ours)) / len(pairs)
+    agree = sum(a == b for a, b in zip(baseline, ours, strict=True)) / len(pairs)
     print(f"pairs: {len(pairs)}, workers: {args.workers}")
     print(f"baseline (sequential math-verify): {len(pairs) / baseline_s:8.1f} pairs/s  ({baseline_s:.1f} s)")
     print(f"midrl verify math (process pool):  {len(pairs) / ours_s:8.1f} pairs/s  ({ours_s:.1f} s)")

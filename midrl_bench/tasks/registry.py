@@ -13,7 +13,7 @@ import importlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from midrl_bench.metrics import pass_at_k_table
@@ -65,7 +65,7 @@ def spec(task_name: str) -> TaskSpec:
     return TASK_SPECS[task_name]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_docs(task_name: str) -> tuple[str, ...]:
     task = spec(task_name)
     rows = task.load_source().load_rows()

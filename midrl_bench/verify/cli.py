@@ -39,7 +39,7 @@ def verify_math_file(in_path: str, out_path: str, workers: int | None, timeout_s
         for start in range(0, len(rows), chunk):
             batch = rows[start : start + chunk]
             verdicts = checker.check_many([(str(r["gold"]), str(r["pred"])) for r in batch])
-            for row, verdict in zip(batch, verdicts):
+            for row, verdict in zip(batch, verdicts, strict=True):
                 row["verdict"], row["reason"] = verdict.correct, verdict.reason
                 counts[{True: "correct", False: "wrong", None: "unjudged"}[verdict.correct]] += 1
             bar.update(len(batch))
