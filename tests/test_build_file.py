@@ -20,7 +20,7 @@ EXPECTED = {
     "n1": {"gsm8k-train-0": 1, "gsm8k-train-1": 1},
     "n2": {"gsm8k-train-0": 2, "gsm8k-train-1": 2},
     "n4": {"gsm8k-train-0": 3, "gsm8k-train-1": 2},  # (0, c_third) was dropped by decontamination
-    "incorrect-n1": {"gsm8k-train-1": 1, "gsm8k-train-2": 1},
+    "incorrect-n1": {"gsm8k-train-0": 1, "gsm8k-train-1": 1, "gsm8k-train-2": 1},
     "incorrect-n2": {"gsm8k-train-0": 1, "gsm8k-train-1": 2, "gsm8k-train-2": 2},
     "incorrect-n4": {"gsm8k-train-0": 1, "gsm8k-train-1": 3, "gsm8k-train-2": 4},
     "star": {"gsm8k-train-0": 1, "gsm8k-train-1": 1},
@@ -123,10 +123,12 @@ def test_manifest_and_card(built):
     assert manifest["sources"][0]["hub_id"] == "openai/gsm8k"
     card = (out / "README.md").read_text()
     header = yaml.safe_load(card.split("---\n")[1])
-    assert [c["config_name"] for c in header["configs"]] == list(manifest["configs"])
+    assert [c["config_name"] for c in header["configs"]][:3] == ["n1", "n2", "n4"]  # card keeps the build order
+    assert sorted(c["config_name"] for c in header["configs"]) == sorted(manifest["configs"])
     assert header["license"] == "mit" and header["source_datasets"] == ["openai/gsm8k"]
     assert {i["config_name"]: i["splits"][0]["num_examples"] for i in header["dataset_info"]}["n4"] == 5
-    assert "| `a_first` | Alpha method | test | 1 |" in card  # heuristic table row: selected once
+    assert "| `a_first` | Alpha method | test | 2 | 0.6667 |" in card  # selected for 2 problems, cues 1/3 and 3/3
+    assert "| `c_third` | Gamma method | test | 0 | – |" in card  # its only winner was decontaminated
     assert "test/precalculus/807.json" in card  # decontamination hit listed
     assert "## 0.1.0" in (out / "CHANGELOG.md").read_text()
 

@@ -99,7 +99,7 @@ def test_every_exemplar_boxed_answer_is_verified_by_the_math_checker():
     verdicts = check_answers([(e.answer, e.solution) for _, _, e in exemplars], timeout_s=CHECK_TIMEOUT_S)
     failures = [
         f"{h.id} exemplar {i}: answer {e.answer!r}, verdict {v.correct} ({v.reason}, extracted {v.extracted!r})"
-        for (h, i, e), v in zip(exemplars, verdicts)
+        for (h, i, e), v in zip(exemplars, verdicts, strict=True)
         if v.correct is not True
     ]
     assert not failures, "\n".join(failures)

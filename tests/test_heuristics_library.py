@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def test_every_heuristic_meets_the_schema_minimums():
         assert len(heuristic.cues) >= 3, heuristic.id
         assert len(heuristic.exemplars) >= 2, heuristic.id
         assert heuristic.instruction.strip() and heuristic.name.strip(), heuristic.id
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", heuristic.instruction.strip()) if s]
+        assert 2 <= len(sentences) <= 5, f"{heuristic.id}: the instruction should be 2-5 sentences"
 
 
 def test_get_unknown_id_names_the_known_ids():

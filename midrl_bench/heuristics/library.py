@@ -172,7 +172,9 @@ def _answers_as_text(path: Path, data: dict) -> dict:
             answer = item["answer"]
             if not isinstance(answer, int):
                 raise HeuristicError(
-                    path, f"exemplars[{index}].answer", f"expected a quoted string, got {type(answer).__name__} ({answer!r})"
+                    path,
+                    f"exemplars[{index}].answer",
+                    f"expected a quoted string, got {type(answer).__name__} ({answer!r})",
                 )
             item = {**item, "answer": str(answer)}
         fixed.append(item)

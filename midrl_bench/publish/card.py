@@ -28,10 +28,11 @@ def describe_config(name: str, info: dict[str, Any]) -> str:
     if name == "star":
         return "one untargeted (no heuristic) self-generated correct solution per problem: the STaR baseline"
     if match := re.fullmatch(r"incorrect-n(\d+)", name):
-        return f"up to {match[1]} heuristic-guided solutions per problem with a WRONG final answer (control)"
+        return f"up to {match[1]} heuristic-guided solutions per problem with a WRONG final answer (the control)"
     if match := re.fullmatch(r"n(\d+)", name):
-        return (f"up to {match[1]} correct heuristic-guided solutions per problem (nested: ⊂ n{2 * int(match[1])}); "
-                f"{info.get('problems_with_all_k', '?')} problems have all {match[1]}")
+        nested = f"; each problem's rows include its n{int(match[1]) // 2} rows" if match[1] != "1" else ""
+        return (f"up to {match[1]} correct heuristic-guided solutions per problem{nested}; "
+                f"{info.get('problems_with_all_k', '?')} problem(s) have all {match[1]}")
     if match := re.fullmatch(r"budget-n(\d+)-(few|many)", name):
         if match[2] == "few":
             return f"fixed budget: {info['problems']} problems × {match[1]} solutions"
@@ -59,7 +60,9 @@ def card_header(manifest: dict[str, Any]) -> dict[str, Any]:
         "configs": [{"config_name": name, "data_files": [{"split": "train", "path": f"data/{name}/*.parquet"}]}
                     for name in configs],
         "dataset_info": [{"config_name": name, "features": FEATURES,
-                          "splits": [{"name": "train", "num_examples": c["rows"]}]} for name, c in configs.items()],
+                          "splits": [{"name": "train", "num_bytes": c["num_bytes"], "num_examples": c["rows"]}],
+                          "download_size": c["download_size"], "dataset_size": c["num_bytes"]}
+                         for name, c in configs.items()],
     }
 
 

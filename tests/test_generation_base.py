@@ -1,0 +1,138 @@
+"""The generation protocol's data types, `get_backend` validation, and the vLLM backend up to its import."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from midrl_bench.config import ConfigError, from_dict
+from midrl_bench.generation import GenerationBackend, get_backend
+from midrl_bench.generation.base import (
+    GenerationRequest,
+    SamplingParams,
+    check_unique_keys,
+    GenerationError,
+    sample_key,
+    truncate_at_stop,
+)
+from midrl_bench.generation.vllm import VLLMOptions, engine_devices, engine_kwargs, sampling_kwargs, shard_indices
+
+CHAT = [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature": -0.1}, "temperature"),  # negative temperature
+        ({"top_p": 0.0}, "top_p"),  # top_p must be > 0
+        ({"top_p": 1.5}, "top_p"),  # and <= 1
+        ({"max_new_tokens": 0}, "max_new_tokens"),  # at least one token
+        ({"stop": [""]}, "stop"),  # an empty stop string would cut everything
+    ],
+)
+def test_sampling_params_reject_bad_values(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        SamplingParams(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"key": "k"}, "exactly one of messages or prompt"),  # neither
+        ({"key": "k", "prompt": "p", "messages": CHAT}, "exactly one"),  # both
+        ({"key": "", "prompt": "p"}, "key"),  # empty key
+        ({"key": "k", "messages": [{"role": "user"}]}, r"messages\[0\]"),  # message without content
+        ({"key": "k", "prompt": "p", "seed": -1}, "seed"),  # negative seed
+    ],
+)
+def test_request_validation_names_the_field(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        GenerationRequest(**kwargs)
+
+
+def test_sampling_params_load_from_config_mapping():
+    params = from_dict(SamplingParams, {"temperature": 0, "max_new_tokens": 4, "stop": ["\n\n"]})
+    assert params.greedy and params.temperature == 0.0 and params.stop == ["\n\n"]
+    with pytest.raises(ConfigError, match="unknown key"):
+        from_dict(SamplingParams, {"temprature": 0.5})
+
+
+@pytest.mark.parametrize(
+    "text, stop, expected",
+    [
+        ("a\n\nb", ["\n\n"], ("a", True)),  # cut before the stop string
+        ("abc", ["x"], ("abc", False)),  # no stop string present
+        ("one. two! three", ["!", "."], ("one", True)),  # the earliest of several wins
+        ("abc", [], ("abc", False)),  # no stop strings at all
+    ],
+)
+def test_truncate_at_stop(text, stop, expected):
+    assert truncate_at_stop(text, stop) == expected
+
+
+def test_sample_key_keeps_slashes_of_problem_ids():
+    assert sample_key("train/algebra/1.json", "working_backwards", 3) == "train/algebra/1.json|working_backwards|3"
+
+
+def test_duplicate_keys_are_rejected():
+    requests = [GenerationRequest(key="same", prompt="a"), GenerationRequest(key="same", prompt="b")]
+    with pytest.raises(GenerationError, match="duplicate request key 'same'"):
+        check_unique_keys(requests, "hf")
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("nope", {}, "unknown generation backend 'nope'"),  # unknown backend name
+        ("file", {"paths": ["x.jsonl"], "colour": 1}, r"backend\.file: unknown key\(s\) \['colour'\]"),  # typo'd option
+        ("openai", {"model": "m"}, "missing required key 'base_url'"),  # required option absent
+        ("openai", {"base_url": "127.0.0.1:8000", "model": "m"}, "http://"),  # url without scheme
+        ("file", {"paths": []}, "at least one"),  # nothing to read
+    ],
+)
+def test_get_backend_validates_options(name, options, message):
+    with pytest.raises(ConfigError, match=message):
+        get_backend(name, **options)
+
+
+def test_file_backend_satisfies_the_protocol(tmp_path):
+    assert isinstance(get_backend("file", paths=[str(tmp_path / "c.jsonl")]), GenerationBackend)
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({"model": "m"}, [[0]]),  # one engine on GPU 0
+        ({"model": "m", "tensor_parallel_size": 2, "data_parallel_size": 2}, [[0, 1], [2, 3]]),  # 2 engines x 2 GPUs
+        ({"model": "m", "data_parallel_size": 2, "gpu_ids": [5, 7]}, [[5], [7]]),  # explicit GPU ids
+    ],
+)
+def test_vllm_engine_devices(options, expected):
+    assert engine_devices(VLLMOptions(**options)) == expected
+
+
+def test_vllm_options_reject_wrong_gpu_count():
+    with pytest.raises(ValueError, match="gpu_ids"):
+        VLLMOptions(model="m", tensor_parallel_size=2, gpu_ids=[0])
+
+
+def test_vllm_sharding_covers_every_request_once():
+    shards = shard_indices(7, 3)
+    assert shards == [[0, 3, 6], [1, 4], [2, 5]]
+    assert sorted(i for shard in shards for i in shard) == list(range(7))
+
+
+def test_vllm_kwargs_carry_per_request_seed_and_engine_settings():
+    request = GenerationRequest(key="k", prompt="p", seed=42,
+                                sampling=SamplingParams(temperature=0.7, top_p=0.9, max_new_tokens=5, stop=["\n"]))
+    assert sampling_kwargs(request) == {"n": 1, "temperature": 0.7, "top_p": 0.9, "max_tokens": 5, "stop": ["\n"],
+                                        "seed": 42}
+    kwargs = engine_kwargs(VLLMOptions(model="m", revision="abc", tensor_parallel_size=2, max_model_len=4096))
+    assert kwargs["tensor_parallel_size"] == 2 and kwargs["revision"] == "abc" and kwargs["max_model_len"] == 4096
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
+def test_vllm_backend_without_vllm_gives_install_hint():
+    with pytest.raises(ImportError, match=r"midrl-bench\[vllm\]"):
+        get_backend("vllm", model="m")
