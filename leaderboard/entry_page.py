@@ -25,7 +25,8 @@ def _provenance(entry: dict[str, Any]) -> str:
     pairs = [
         ("model", model["id"]), ("revision", model["revision"]), ("parameters", f"{int(model['parameters']):,}"),
         ("mid-training dataset", mid["dataset"] if mid else "none"),
-        ("mid-training config", mid["config"] if mid else "—"), ("mid-training version", mid["version"] if mid else "—"),
+        ("mid-training config", mid["config"] if mid else "—"),
+        ("mid-training version", mid["version"] if mid else "—"),
         ("RL backend", rl["backend"]), ("recipe", rl.get("recipe") or "—"), ("contact", submission["contact"]),
         ("notes", submission.get("notes") or "—"), ("accepted", entry.get("accepted_at")),
         ("validated by", f"midrl-bench {libraries.get('midrl-bench')} (commit {provenance.get('code_commit')}), "

@@ -42,6 +42,9 @@ class SizeLimits:
     max_files: int = 512
 
 
+DEFAULT_LIMITS = SizeLimits()
+
+
 @dataclass
 class TaskFiles:
     task: str
@@ -137,22 +140,23 @@ def _pair_files(root: Path, files: list[Path], limits: SizeLimits) -> tuple[dict
         if date not in results_by_date:
             raise Rejected("layout", f"{path.relative_to(root)} has no results_{date}.json beside it")
         if task in tasks:
-            raise Rejected("layout", f"task {task} has two samples files ({tasks[task].samples_file.name}, {path.name})")
+            first = tasks[task].samples_file.name
+            raise Rejected("layout", f"task {task} has two samples files ({first}, {path.name})")
         if path.stat().st_size > limits.samples_file_bytes:
             raise Rejected("size_limit", f"{path.name} is larger than {limits.samples_file_bytes} bytes")
         tasks[task] = TaskFiles(task, results_by_date[date], path)
     for path, data in results.items():
         if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
             raise Rejected("malformed_file", f"{path.name}: not an lm-eval results file (no 'results' mapping)")
-        missing = [task for task in data["results"] if task.startswith("midrl_") and task not in tasks
-                   and task not in (data.get("group_subtasks") or {})]
+        groups = data.get("group_subtasks") if isinstance(data.get("group_subtasks"), dict) else {}
+        missing = [task for task in data["results"] if task not in tasks and task not in groups]
         if missing:
             raise Rejected("missing_samples", f"{path.name} reports {missing} but no samples file was found "
                                               f"(run lm-eval with --log_samples)")
     return results, tasks
 
 
-def load_run_dir(root: str | Path, limits: SizeLimits = SizeLimits()) -> RunDir:
+def load_run_dir(root: str | Path, limits: SizeLimits = DEFAULT_LIMITS) -> RunDir:
     """Structure, size and schema checks of a run directory; scores are checked by `validate.validate_run`."""
     root = Path(root)
     if not root.is_dir() or root.is_symlink():

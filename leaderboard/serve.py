@@ -23,6 +23,11 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         super().end_headers()
 
+    def list_directory(self, path):
+        """No directory listings: only the site's own pages are served."""
+        self.send_error(404, "Not found")
+        return None
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002  (http.server's signature)
         pass
 

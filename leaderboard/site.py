@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timezone
+import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from midrl_bench.leaderboard.entry_page import entry_page
 from midrl_bench.leaderboard.escape import display_name, e
@@ -94,7 +93,8 @@ def _group_row(entry: dict, tasks: list[str], top_k: str) -> str:
     submission, entry_id = entry["submission"], entry["entry_id"]
     model = submission["model"]
     cells = [
-        f'<td class="text" data-sort="{e(display_name(entry))}"><a href="entries/{e(entry_id)}.html">{e(display_name(entry))}</a>'
+        f'<td class="text" data-sort="{e(display_name(entry))}">'
+        f'<a href="entries/{e(entry_id)}.html">{e(display_name(entry))}</a>'
         f'<div class="note">{e(model["id"])} @ {e(model["revision"])}</div></td>',
         f'<td data-sort="{int(model["parameters"])}">{e(_params(int(model["parameters"])))}</td>',
         f'<td class="text" data-sort="{e(_mid_training(submission))}">{e(_mid_training(submission))}</td>',
@@ -115,7 +115,8 @@ def _group_row(entry: dict, tasks: list[str], top_k: str) -> str:
 
 
 def _group_section(group: str, tasks: list[str], entries: list[dict], site: Path) -> str:
-    ks = {int(k.split("@")[1]) for en in entries for t in tasks if t in en["tasks"] for k in en["tasks"][t]["pass_at_k"]}
+    ks = {int(key.split("@")[1]) for entry in entries for task in tasks if task in entry["tasks"]
+          for key in entry["tasks"][task]["pass_at_k"]}
     top_k = f"pass@{max(ks)}" if ks else "pass@1"
     header = ['<th class="text" data-type="text">Model</th>', '<th data-type="number">Params</th>',
               '<th class="text" data-type="text">Mid-training data</th>', '<th class="text" data-type="text">RL</th>']
@@ -137,7 +138,8 @@ def _group_section(group: str, tasks: list[str], entries: list[dict], site: Path
         f'<table class="sortable" id="table-{e(group)}">\n<thead><tr>{"".join(header)}</tr></thead>\n'
         f"<tbody>\n{rows}\n</tbody>\n</table>\n"
         f'<figure><img src="plots/group-{e(group)}.svg" alt="pass@k curves of {e(group)}" class="curves">'
-        f"<figcaption>pass@k curves: mean over the group's tasks each entry has (partial entries say how many).</figcaption></figure>\n"
+        "<figcaption>pass@k curves: mean over the group's tasks each entry has (partial entries say how many)."
+        "</figcaption></figure>\n"
         "</section>"
     )
 
@@ -162,7 +164,7 @@ def build_site(store: str | Path, out: str | Path) -> Path:
     for asset in ("site.js", "site.css"):
         (out / asset).write_text(resources.files("midrl_bench.leaderboard").joinpath(asset).read_text("utf-8"), "utf-8")
     sections = [_group_section(group, tasks, entries, out) for group, tasks in _groups_for(entries).items()]
-    built = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     body = (
         "<h1>midrl-bench leaderboard</h1>\n"
         f'<p class="lede">{len(entries)} entries. Every score was recomputed from the submitted samples with the '

@@ -7,7 +7,7 @@
 
 An entry is written to a temporary folder and renamed into place, then the table and card are rewritten atomically,
 so a crash never leaves a half entry. The folder is pushed to the Hub as it is, e.g.
-`huggingface-cli upload ORG/midrl-leaderboard STORE . --repo-type dataset`.
+`hf upload ORG/midrl-leaderboard STORE --repo-type dataset`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import datetime, timezone
+import time
 from pathlib import Path
 from typing import Any
 
-from midrl_bench.jsonl import read_jsonl, write_jsonl
-from midrl_bench.leaderboard.rundir import Rejected, SizeLimits
+from midrl_bench.leaderboard.rundir import DEFAULT_LIMITS, Rejected, SizeLimits
 from midrl_bench.leaderboard.validate import ValidatedRun, validate_run
+
+from midrl_bench.jsonl import read_jsonl, write_jsonl
+from midrl_bench.metrics import PASS_AT_K
 from midrl_bench.provenance import provenance_record, sha256_file
 
 ENTRIES_DIR = "entries"
@@ -84,7 +86,7 @@ def build_entry(validated: ValidatedRun, entry_id: str) -> dict[str, Any]:
     files = {str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
     return {
         "entry_id": entry_id,
-        "accepted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "accepted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "submission": validated.submission,
         "tasks": tasks,
         "files": files,
@@ -102,8 +104,9 @@ def table_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
                "task": task, "version": score["version"], "n_docs": score["n_docs"],
                "expected_docs": score["expected_docs"], "repeats": score["repeats"],
                "unjudged_rate": score["unjudged_rate"], "accepted_at": entry["accepted_at"]}
-        for key, value in score["pass_at_k"].items():
-            row[key], row[f"{key}_stderr"] = value["mean"], value["stderr"]
+        for k in PASS_AT_K:  # every row has every column (None above the run's repeats): one table schema
+            value = score["pass_at_k"].get(f"pass@{k}") or {}
+            row[f"pass@{k}"], row[f"pass@{k}_stderr"] = value.get("mean"), value.get("stderr")
         composition = score.get("composition") or {}
         row["composed_share"] = (composition.get("composed_share") or {}).get("mean")
         rows.append(row)
@@ -141,7 +144,7 @@ def rewrite_index(store: str | Path) -> int:
     return len(entries)
 
 
-def submit(run_dir: str | Path, store: str | Path, limits: SizeLimits = SizeLimits(),
+def submit(run_dir: str | Path, store: str | Path, limits: SizeLimits = DEFAULT_LIMITS,
            allow_partial: bool = False) -> dict[str, Any]:
     """Validate a run and add it to the store; raises `Rejected` (nothing written) on any failed check."""
     validated = validate_run(run_dir, limits, allow_partial=allow_partial)

@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from midrl_bench.leaderboard.rundir import RunDir, SizeLimits, iter_sample_rows, load_run_dir
+from midrl_bench.leaderboard.rundir import DEFAULT_LIMITS, RunDir, SizeLimits, iter_sample_rows, load_run_dir
 from midrl_bench.leaderboard.rundir import Rejected as Rejected
+
 from midrl_bench.metrics import mean_and_stderr
 
 TOLERANCE = 1e-6  # reported means are float sums of the same per-document values
@@ -64,7 +65,8 @@ def _check_version(task: str, results: dict[str, Any], current: int) -> None:
     except (TypeError, ValueError):
         same = False
     if not same:
-        raise Rejected("task_version", f"{task}: run used version {reported!r}; the pack's current version is {current}")
+        raise Rejected("task_version",
+                       f"{task}: run used version {reported!r}; the pack's current version is {current}")
 
 
 def _score_row(task: str, line: int, row: dict[str, Any], docs: list[dict], seen: set[int]) -> tuple[int, dict, list]:
@@ -95,7 +97,8 @@ def _score_row(task: str, line: int, row: dict[str, Any], docs: list[dict], seen
 def _check_coverage(task: str, results: dict, n_rows: int, expected: int, allow_partial: bool) -> None:
     effective = ((results.get("n-samples") or {}).get(task) or {}).get("effective")
     if effective != n_rows:
-        raise Rejected("missing_samples", f"{task}: lm-eval evaluated {effective!r} documents, samples file has {n_rows}")
+        raise Rejected("missing_samples",
+                       f"{task}: lm-eval evaluated {effective!r} documents, samples file has {n_rows}")
     if n_rows != expected and not allow_partial:
         raise Rejected("incomplete_task", f"{task}: {n_rows} of {expected} documents evaluated (was --limit used?)")
 
@@ -140,7 +143,7 @@ def validate_task(run: RunDir, task: str, limits: SizeLimits, allow_partial: boo
                      doc_ids=sorted(seen))
 
 
-def validate_run(root, limits: SizeLimits = SizeLimits(), allow_partial: bool = False) -> ValidatedRun:
+def validate_run(root, limits: SizeLimits = DEFAULT_LIMITS, allow_partial: bool = False) -> ValidatedRun:
     """Load, check and re-score a run directory; raises `Rejected` with a reason code on the first mismatch."""
     run = load_run_dir(root, limits)
     tasks = {task: validate_task(run, task, limits, allow_partial) for task in sorted(run.tasks)}

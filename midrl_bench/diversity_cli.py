@@ -34,7 +34,7 @@ def recompute(out_dir: Path, embedder: str, ngram_n: int) -> dict:
         rows = []
         for path in sorted(folder.glob("*.parquet")):
             table = pq.read_table(path, columns=["problem_id", "completion"]).to_pydict()
-            rows.extend(zip(table["problem_id"], table["completion"]))
+            rows.extend(zip(table["problem_id"], table["completion"], strict=True))
         configs[folder.name] = rows
     return diversity_report(configs, embedder, ngram_n)
 

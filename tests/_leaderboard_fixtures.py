@@ -81,7 +81,7 @@ def rewrite_responses(run_dir: Path, correct_per_doc: list[int]) -> None:
 
     rows = read_rows(run_dir)
     means: dict[str, float] = {}
-    for row, correct in zip(rows, correct_per_doc):
+    for row, correct in zip(rows, correct_per_doc, strict=True):
         (responses,) = row["filtered_resps"]
         responses = [f"Working backwards from the end, \\boxed{{{row['doc']['answer']}}}" if i < correct else text
                      for i, text in enumerate(responses)]

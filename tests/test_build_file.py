@@ -142,3 +142,18 @@ def test_rerun_is_a_no_op_and_other_config_is_refused(built, tmp_path):
     with pytest.raises(StoreError, match="different config"):
         build(other, out, log=lambda line: None)
     assert (out / "manifest.json").read_bytes() == before  # nothing lost
+
+
+def test_diversity_cli_prints_the_table_and_recomputes_it(built, capsys):
+    from midrl_bench import diversity_cli
+
+    out, _, _ = built
+    assert diversity_cli.main([str(out)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["config", "rows", "problems"] and len(table) == 2 + len(EXPECTED)
+    n4 = next(line for line in table if line.startswith("n4 "))
+    assert n4.split()[1:3] == ["5", "2"]  # 5 rows over 2 problems
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert diversity_cli.main([str(out), "--recompute", "--embedder", "ngram", "--ngram-n", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["configs"] == manifest["diversity"]["configs"]
+    assert diversity_cli.main([str(out / "missing")]) == 2

@@ -9,10 +9,10 @@ import pytest
 from midrl_bench.config import ConfigError, from_dict
 from midrl_bench.generation import GenerationBackend, get_backend
 from midrl_bench.generation.base import (
+    GenerationError,
     GenerationRequest,
     SamplingParams,
     check_unique_keys,
-    GenerationError,
     sample_key,
     truncate_at_stop,
 )

@@ -151,18 +151,32 @@ def smollm2_server():
 @pytest.mark.slow
 def test_transformers_serve_generates_with_seeds(smollm2_server):
     base_url, model = smollm2_server
-    backend = get_backend("openai", base_url=base_url, model=model, max_concurrency=2)
+    # transformers serve seeds its global torch RNG per request: reproducible one request at a time
+    backend = get_backend("openai", base_url=base_url, model=model, max_concurrency=1)
     warm = SamplingParams(temperature=1.0, max_new_tokens=8)
-    question = [{"role": "user", "content": "Tell me a short story."}]
+    story = [{"role": "user", "content": "Tell me a short story."}]
     requests = [
         GenerationRequest(key="greedy", prompt="The capital of France is",
                           sampling=SamplingParams(temperature=0.0, max_new_tokens=3)),
-        GenerationRequest(key="seed1", messages=question, sampling=warm, seed=1),
-        GenerationRequest(key="seed1-again", messages=question, sampling=warm, seed=1),
+        GenerationRequest(key="seed1", messages=story, sampling=warm, seed=1),
+        GenerationRequest(key="seed2", messages=story, sampling=warm, seed=2),
+        GenerationRequest(key="seed1-again", messages=story, sampling=warm, seed=1),
     ]
     first = backend.generate(requests)
     again = backend.generate(requests[1:2])
     assert "Paris" in first[0].text and first[0].prompt_tokens > 0 and first[0].completion_tokens <= 3
-    assert first[1].text and first[1].completion_tokens <= 8
-    assert first[1].text == first[2].text == again[0].text  # same seed, same sample
+    assert first[1].text and first[1].completion_tokens <= 8 and first[1].finish_reason == "length"
+    assert first[1].text == first[3].text == again[0].text  # same seed, same sample
+    assert first[1].text != first[2].text  # another seed, another sample (the model does sample)
     assert model in backend.describe()["server_models"]
+
+
+@pytest.mark.slow
+def test_transformers_serve_under_concurrency_answers_every_request(smollm2_server):
+    base_url, model = smollm2_server
+    backend = get_backend("openai", base_url=base_url, model=model, max_concurrency=3)
+    requests = [GenerationRequest(key=f"k{i}", prompt=f"{i} + {i} =", seed=i,
+                                  sampling=SamplingParams(temperature=0.0, max_new_tokens=2)) for i in range(6)]
+    generations = backend.generate(requests)
+    assert [g.key for g in generations] == [r.key for r in requests]
+    assert all(g.text and 0 < g.completion_tokens <= 2 for g in generations)

@@ -25,7 +25,6 @@ from _leaderboard_fixtures import (
     submission,
     wrong_doc,
 )
-
 from midrl_bench.leaderboard.rundir import Rejected, SizeLimits, load_run_dir, validate_submission_record
 from midrl_bench.leaderboard.store import ENTRIES_DIR, TABLE_FILE, read_table, submit
 from midrl_bench.leaderboard.validate import validate_run
@@ -106,6 +105,10 @@ def test_valid_run_is_rescored_and_accepted(lm_eval_dir, tmp_path):
     assert (row["task"], row["pass@1"], row["model_id"]) == (TASK, pytest.approx(0.375), "midrl-test/tiny-llama")
     card = (store / "README.md").read_text()
     assert f"path: {TABLE_FILE}" in card and card.startswith("---\n")
+    import datasets
+
+    table = datasets.load_dataset(str(store))["train"]  # the store reads as a Hub dataset repo
+    assert (table[0]["pass@1"], table[0]["pass@1_stderr"]) == (pytest.approx(0.375), pytest.approx(0.125))
 
 
 TAMPER_CASES = [

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from _leaderboard_fixtures import TASK, lm_eval_output, make_run_dir, rewrite_responses, submission
-
 from midrl_bench.leaderboard.serve import serve_in_thread
 from midrl_bench.leaderboard.site import build_site
 from midrl_bench.leaderboard.store import submit

@@ -67,7 +67,7 @@ def test_local_checks_refuse(copy, tamper, args, message):
     elif tamper == "extra":
         (copy / "notes.txt").write_text("scratch")
     options = {"--repo-id": "org/midrl-test", "--version": "0.1.0"}
-    options.update(dict(zip(args[::2], args[1::2])))
+    options.update(dict(zip(args[::2], args[1::2], strict=False)))
     with pytest.raises(PublishError, match=message):
         plan_publish(copy, options["--repo-id"], options["--version"])
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from midrl_bench.adapters.openrlhf import commands
+
 from midrl_bench.config import ConfigError, from_dict
 from midrl_bench.pipeline import data as pipeline_data
 from midrl_bench.pipeline.reward import write_openrlhf_reward_file
@@ -49,6 +50,7 @@ class OpenRLHFOptions:
     adam_offload: bool = False
     packing_samples: bool = False
     sft_launcher: Literal["deepspeed", "torchrun"] = "deepspeed"
+    omp_threads_per_process: int = 4
     sft_args: dict[str, Any] = field(default_factory=dict)  # extra train_sft flags, dotted names without "--"
     ppo_args: dict[str, Any] = field(default_factory=dict)  # extra train_ppo_ray flags
 
@@ -94,7 +96,7 @@ class OpenRLHFBackend:
             values = commands.ppo_values(spec, opts, model_arg, str(ctx.data_file(pipeline_data.RL_PROMPTS_FILE)),
                                          str(stage_dir / REWARD_FILE), checkpoint, logs)
         argv = commands.flags(values)
-        env = {"MIDRL_DATA_DIR": os.environ["MIDRL_DATA_DIR"]} if os.environ.get("MIDRL_DATA_DIR") else {}
+        env = {"OMP_NUM_THREADS": str(opts.omp_threads_per_process)}  # DeepSpeed/Ray workers: no CPU oversubscription
         command = [*launch, *argv]
         if opts.launcher == "ray_job":
             command = commands.ray_job(opts, command, env)

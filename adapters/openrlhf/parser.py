@@ -17,7 +17,7 @@ import contextlib
 import importlib.util
 import io
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,7 +39,7 @@ def _cli_file(module: str) -> Path:
     return Path(spec.origin)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _main_block(module: str) -> tuple[ast.Module, ast.Module]:
     """(statements up to the parser's creation + all add_argument calls, the whole block minus `train(args)`)."""
     tree = ast.parse(_cli_file(module).read_text(encoding="utf-8"))
@@ -78,7 +78,7 @@ def build_parser(kind: str) -> argparse.ArgumentParser:
     return namespace["parser"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_options(kind: str) -> frozenset[str]:
     """Every option string the parser accepts, e.g. "--actor.model_name_or_path"."""
     return frozenset(option for action in build_parser(kind)._actions for option in action.option_strings)

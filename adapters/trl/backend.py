@@ -105,9 +105,11 @@ class TRLBackend:
     def _common_args(self, spec: PipelineSpec) -> dict[str, Any]:
         cpu = self._device() == "cpu"
         bf16 = not cpu and spec.model.dtype in ("auto", "bfloat16")
-        return {"seed": spec.seed, "use_cpu": cpu, "bf16": bf16, "report_to": "none",
-                "logging_steps": self.options.logging_steps, "save_strategy": self.options.save_strategy,
-                "gradient_checkpointing": self.options.gradient_checkpointing}
+        args = {"seed": spec.seed, "use_cpu": cpu, "bf16": bf16, "report_to": "none",
+                "logging_steps": self.options.logging_steps, "save_strategy": self.options.save_strategy}
+        if self.options.gradient_checkpointing:  # TRL 1.16 reads this (deprecated in transformers 5) name
+            args["gradient_checkpointing"] = True
+        return args
 
     def sft_args(self, spec: PipelineSpec) -> dict[str, Any]:
         mid = spec.midtrain

@@ -64,8 +64,10 @@ def run_grpo(stage: dict[str, Any]) -> dict[str, Any]:
     args = GRPOConfig(output_dir=str(Path(stage["stage_dir"]) / "trainer"), **stage["trainer_args"])
     trainer = GRPOTrainer(model=model, reward_funcs=[trl_reward], args=args,
                           train_dataset=_dataset(stage["data_file"]), processing_class=tokenizer)
+    before = REWARD_STATS.as_dict()  # process-wide counts: report this run's share only
     trainer.train()
-    return _finish(trainer, tokenizer, stage, reward_counts=REWARD_STATS.as_dict())
+    counts = {key: value - before[key] for key, value in REWARD_STATS.as_dict().items()}
+    return _finish(trainer, tokenizer, stage, reward_counts=counts)
 
 
 def _finish(trainer: Any, tokenizer: Any, stage: dict[str, Any], **extra: Any) -> dict[str, Any]:

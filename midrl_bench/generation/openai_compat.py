@@ -5,6 +5,10 @@ One HTTP request per sample (`transformers serve` ignores `n > 1`, and one reque
 requests are in flight (a thread pool). HTTP 429, 5xx, connection errors and timeouts are retried with exponential
 backoff (honouring `Retry-After`), up to `max_retries` times; other 4xx errors fail at once with the server's message.
 Standard library only (urllib), so no client package is needed.
+
+Seeds: vLLM and SGLang honour a per-request `seed` under any concurrency. `transformers serve` seeds its global torch
+RNG at the start of each request, so its samples are reproducible only with `max_concurrency: 1`; it also samples only
+when the model folder's generation_config sets `do_sample` (the converted SmolLM2 folder does).
 """
 
 from __future__ import annotations

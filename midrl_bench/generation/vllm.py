@@ -28,7 +28,7 @@ class VLLMOptions:
     revision: str | None = None
     tensor_parallel_size: int = 1  # GPUs per engine
     data_parallel_size: int = 1  # independent engines, each on its own tensor_parallel_size GPUs
-    gpu_ids: list[int] | None = None  # GPUs to use (default: 0 .. tp*dp-1)
+    gpu_ids: list[int] | None = None  # GPUs to use (default: 0 .. tp*dp-1); in-process engines need CUDA untouched
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     gpu_memory_utilization: float = 0.9
     max_model_len: int | None = None
@@ -98,7 +98,7 @@ def _run_engine(llm: Any, requests: list[GenerationRequest]) -> list[Generation]
                                add_generation_prompt=True)
         else:
             outputs = llm.generate([requests[i].prompt for i in indices], params, use_tqdm=True)
-        for i, output in zip(indices, outputs):
+        for i, output in zip(indices, outputs, strict=True):
             results[i] = _to_generation(requests[i], output)
     return results  # type: ignore[return-value]
 
@@ -179,15 +179,15 @@ class VLLMBackend:
         if not self._workers:
             raise GenerationError("vllm: backend is closed")
         shards = shard_indices(len(requests), len(self._workers))
-        for rank, ((_, inbox, _), indices) in enumerate(zip(self._workers, shards)):
+        for rank, ((_, inbox, _), indices) in enumerate(zip(self._workers, shards, strict=True)):
             inbox.put((rank, [requests[i] for i in indices]))
         answers = [outbox.get() for _, _, outbox in self._workers]  # drain every engine before raising
         errors = [answer for _, answer in answers if isinstance(answer, Exception)]
         if errors:
             raise errors[0]
         results: list[Generation | None] = [None] * len(requests)
-        for (_, answer), indices in zip(answers, shards):
-            for i, generation in zip(indices, answer):
+        for (_, answer), indices in zip(answers, shards, strict=True):
+            for i, generation in zip(indices, answer, strict=True):
                 results[i] = generation
         return results  # type: ignore[return-value]
 

@@ -15,13 +15,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midrl judge", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("samples", nargs="+", type=Path, help="samples_*.jsonl files or directories holding them")
-    parser.add_argument("-o", "--out", type=Path, required=True, help="output directory (report.json, labels.jsonl, plot)")
+    parser.add_argument("-o", "--out", type=Path, required=True,
+                        help="output directory (report.json, labels.jsonl, composition.png)")
     parser.add_argument("--labeller", choices=("rules", "llm", "both"), default="rules")
     parser.add_argument("--library", type=Path, default=None, help="heuristic library directory (default: packaged)")
     parser.add_argument("--min-hits", type=int, default=1, help="rules: distinct cues needed to count a heuristic")
     parser.add_argument("--judge-model", default=None, help="llm: model name the server serves")
     parser.add_argument("--judge-base-url", default="http://127.0.0.1:8000/v1", help="llm: OpenAI-compatible base URL")
     parser.add_argument("--max-attempts", type=int, default=3, help="llm: tries per trace before it counts as unjudged")
+    parser.add_argument("--judge-max-new-tokens", type=int, default=128, help="llm: reply length limit (tokens)")
     parser.add_argument("--max-docs-per-task", type=int, default=None, help="judge only the first N documents per task")
     return parser
 
@@ -52,7 +54,8 @@ def _labellers(args, library) -> list:
         if not args.judge_model:
             raise ValueError("--judge-model is required with --labeller llm|both")
         backend = get_backend("openai", base_url=args.judge_base_url, model=args.judge_model)
-        labellers.append(LLMLabeller(backend, library, LLMJudgeSettings(max_attempts=args.max_attempts)))
+        labellers.append(LLMLabeller(backend, library, LLMJudgeSettings(max_attempts=args.max_attempts,
+                                                                        max_new_tokens=args.judge_max_new_tokens)))
     return labellers
 
 

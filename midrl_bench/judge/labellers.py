@@ -146,7 +146,7 @@ class LLMLabeller:
         for attempt in range(1, self.settings.max_attempts + 1):
             replies = self._ask([conversations[i] for i in pending], [traces[i].key for i in pending], attempt)
             still = []
-            for index, reply in zip(pending, replies):
+            for index, reply in zip(pending, replies, strict=True):
                 try:
                     labels[index] = Label(parse_answer(reply, self.known_ids), attempts=attempt)
                 except InvalidAnswer as error:
@@ -174,6 +174,6 @@ class LLMLabeller:
         requests = [
             GenerationRequest(key=f"{key}#attempt{attempt}", messages=messages, sampling=sampling,
                               seed=self.settings.seed + attempt)
-            for key, messages in zip(keys, conversations)
+            for key, messages in zip(keys, conversations, strict=True)
         ]
         return [generation.text for generation in self.backend.generate(requests)]

@@ -31,7 +31,8 @@ def correctness_split(labels: Sequence[Label], verdicts: Sequence[bool | None]) 
     """Accuracy of composed / single / no-heuristic traces (mean ± standard error), with counts."""
     split: dict[str, dict[str, Any]] = {}
     for name in SPLITS:
-        chosen = [v for label, v in zip(labels, verdicts) if label.ids is not None and _split_of(label.ids) == name]
+        chosen = [verdict for label, verdict in zip(labels, verdicts, strict=True)
+                  if label.ids is not None and _split_of(label.ids) == name]
         split[name] = {"n": len(chosen), "n_correct": sum(v is True for v in chosen),
                        "n_verdict_none": sum(v is None for v in chosen),
                        "accuracy": _rate([1.0 if v is True else 0.0 for v in chosen])}
@@ -73,7 +74,7 @@ def cohens_kappa(first: Sequence[bool], second: Sequence[bool]) -> float | None:
     if len(first) != len(second) or not first:
         raise ValueError("kappa needs two equally long, non-empty rating lists")
     n = len(first)
-    observed = sum(a == b for a, b in zip(first, second)) / n
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
     p_first, p_second = sum(first) / n, sum(second) / n
     expected = p_first * p_second + (1 - p_first) * (1 - p_second)
     if expected == 1.0:
@@ -83,7 +84,7 @@ def cohens_kappa(first: Sequence[bool], second: Sequence[bool]) -> float | None:
 
 def agreement(first: Sequence[Label], second: Sequence[Label], heuristic_ids: Sequence[str]) -> dict[str, Any]:
     """Per-heuristic Cohen's kappa between two labellers over the traces both could judge."""
-    both = [(a.ids, b.ids) for a, b in zip(first, second) if a.ids is not None and b.ids is not None]
+    both = [(a.ids, b.ids) for a, b in zip(first, second, strict=True) if a.ids is not None and b.ids is not None]
     per_heuristic = {}
     for hid in heuristic_ids:
         a = [hid in ids_a for ids_a, _ in both]

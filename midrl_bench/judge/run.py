@@ -43,7 +43,7 @@ def label_with_resume(labeller, traces: Sequence[Trace], out_dir: Path) -> list[
         chunk = missing[start : start + CHUNK_TRACES]
         labels = labeller.label(chunk)
         with cache.open("a", encoding="utf-8") as handle:
-            for trace, label in zip(chunk, labels):
+            for trace, label in zip(chunk, labels, strict=True):
                 done[trace.key] = label
                 row = {"key": trace.key, "ids": None if label.ids is None else list(label.ids),
                        "attempts": label.attempts, "error": label.error}
@@ -52,7 +52,7 @@ def label_with_resume(labeller, traces: Sequence[Trace], out_dir: Path) -> list[
 
 
 def _label_rows(traces, verdicts, labels_by_name: dict[str, list[Label]]):
-    for index, (trace, verdict) in enumerate(zip(traces, verdicts)):
+    for index, (trace, verdict) in enumerate(zip(traces, verdicts, strict=True)):
         row: dict[str, Any] = {"task": trace.task, "doc_id": trace.doc_id, "repeat": trace.repeat, "correct": verdict}
         for name, labels in labels_by_name.items():
             label = labels[index]

@@ -83,9 +83,10 @@ def trace_verdicts(traces: list[Trace]) -> list[bool | None]:
             continue
         doc = traces[indices[0]].doc
         group_verdicts, _ = score_responses(task, doc, [traces[i].text for i in indices])
-        for index, verdict in zip(indices, group_verdicts):
+        for index, verdict in zip(indices, group_verdicts, strict=True):
             verdicts[index] = verdict
     if other:
-        for index, verdict in zip(other, check_answers([(traces[i].target, traces[i].text) for i in other])):
+        checked = check_answers([(traces[i].target, traces[i].text) for i in other])
+        for index, verdict in zip(other, checked, strict=True):
             verdicts[index] = verdict.correct
     return verdicts

@@ -19,6 +19,7 @@ and is logged (`reward/unjudged_rate` in TRL, `unjudged` in OpenRLHF's extra log
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ def score(verdict: Verdict) -> float:
 def correctness_verdicts(completions: Sequence[str], answers: Sequence[Any]) -> list[Verdict]:
     if len(completions) != len(answers):
         raise ValueError(f"reward: {len(completions)} completions but {len(answers)} gold answers")
-    verdicts = check_answers([(str(answer), str(text)) for text, answer in zip(completions, answers)])
+    verdicts = check_answers([(str(answer), str(text)) for text, answer in zip(completions, answers, strict=True)])
     REWARD_STATS.add(verdicts)
     return verdicts
 
@@ -94,25 +95,33 @@ def trl_reward(prompts: list, completions: list, answer: list | None = None, **k
 trl_reward.__name__ = "math_correctness"  # TRL logs each reward as rewards/<function name>
 
 
+# End-of-turn / end-of-sequence markers of common chat templates (Llama 3 <|eot_id|>, Qwen <|im_end|>, Mistral
+# </s>, Gemma <end_of_turn>/<eos>, DeepSeek <｜end▁of▁sentence｜>). OpenRLHF decodes queries with special tokens
+# kept, TRL without; removing them makes an `Answer: 12<|eot_id|>` line read the same in both.
+_SPECIAL_MARKERS = re.compile(r"<\|[^<>|\s]{1,40}\|>|<｜[^<>｜\s]{1,40}｜>|</s>|<eos>|<end_of_turn>")
+
+
 def response_from_query(query: str, prompt: str) -> str:
-    """The response part of an OpenRLHF query (= decoded prompt + response).
+    """The response part of an OpenRLHF query (= decoded prompt + response), without special-token markers.
 
     The prompt is cut off when the query starts with it (the usual case); when decoding changed the prompt's text, the
     query is cut after the last occurrence of the prompt's final line, so an instruction such as "put your answer in
     \\boxed{}" inside the prompt can never be taken for the answer.
     """
     if query.startswith(prompt):
-        return query[len(prompt):]
-    tail = prompt.rstrip().splitlines()[-1] if prompt.strip() else ""
-    cut = query.rfind(tail) if tail else -1
-    return query[cut + len(tail):] if cut != -1 else query
+        response = query[len(prompt):]
+    else:
+        tail = prompt.rstrip().splitlines()[-1] if prompt.strip() else ""
+        cut = query.rfind(tail) if tail else -1
+        response = query[cut + len(tail):] if cut != -1 else query
+    return _SPECIAL_MARKERS.sub("", response)
 
 
 def openrlhf_reward_func(queries: list[str], prompts: list[str], labels: list[Any]) -> dict[str, Any]:
     """OpenRLHF reward-function shim (what the generated `reward_func.py` exposes as `reward_func`)."""
     import torch
 
-    responses = [response_from_query(query, prompt) for query, prompt in zip(queries, prompts)]
+    responses = [response_from_query(query, prompt) for query, prompt in zip(queries, prompts, strict=True)]
     verdicts = correctness_verdicts(responses, labels)
     rewards = torch.tensor([score(verdict) for verdict in verdicts], dtype=torch.float32)
     unjudged = torch.tensor([float(verdict.correct is None) for verdict in verdicts], dtype=torch.float32)

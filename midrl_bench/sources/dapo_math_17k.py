@@ -75,8 +75,9 @@ class DapoSource(Source):
         seen: set[str] = set()
         prompts: list[tuple[str, str]] = []
         for batch in dataset.select_columns(["prompt", "reward_model", "extra_info"]).iter(batch_size=10_000):
-            for prompt, reward, extra in zip(batch["prompt"], batch["reward_model"], batch["extra_info"]):
-                uid = str(extra["index"])
+            for prompt, reward, extra in zip(batch["prompt"], batch["reward_model"], batch["extra_info"], strict=True):
+                # a prompt's identity is its upstream UUID; without one, its text (exact repeats then merge early)
+                uid = str((extra or {}).get("index") or prompt[0]["content"])
                 if uid not in seen:
                     seen.add(uid)
                     row = _normalise({"prompt": prompt, "reward_model": reward}, len(prompts))

@@ -4,7 +4,7 @@ the 500 of MATH-500, so it never overlaps the `midrl_math500` benchmark.
 Hub: EleutherAI/hendrycks_math (MIT), seven subject configs, each with the original `train` (7,500 in all) and `test`
 (5,000) splits; rows are `{problem, level, type, solution}`. The normaliser gives the mirror schema
 (`train/math/train.jsonl`, see `../shared/data/README.md`): `subject` = `type`, `level` = the integer in "Level N" (None
-for "Level ?"), `answer` = the content of the last `\\boxed{}`/`\\fbox{}` of the solution (brace-matched; "" when the box
+for "Level ?"), `answer` = the raw content of the last `\\boxed{}`/`\\fbox{}` of the solution (brace-matched; "" when the box
 is empty), `meta.orig_split` / `meta.orig_level`. MATH-500 problems are removed by whitespace-normalised problem text
 against `midrl_bench.sources.math500` (the Hub copy carries no file names). For the same reason Hub ids are
 `{orig_split}/{subject_dir}/hub-{row}` rather than the mirror's MATH file names (`train/algebra/0.json`); every other
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from midrl_bench.sources.base import Source
-from midrl_bench.verify.extract import last_boxed
 
 SOURCE_LABEL = "MATH (Hendrycks) — prm800k-style 12k train split"
 HUB_CONFIGS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra", "number_theory",
@@ -31,6 +30,27 @@ def problem_key(problem: str) -> str:
     return re.sub(r"\s+", " ", problem).strip()
 
 
+_BOX = re.compile(r"\\(?:boxed|fbox)")
+
+
+def boxed_answer(solution: str) -> str:
+    """The mirror's MATH answer: the raw content of the last brace-matched `\\boxed{...}`/`\\fbox{...}` (inner spaces
+    kept), or the token after `\\boxed ` in the unbraced form (`\\boxed 2`); "" when there is none."""
+    for match in reversed(list(_BOX.finditer(solution))):
+        rest = solution[match.end():]
+        if rest.startswith("{"):
+            depth = 0
+            for index, char in enumerate(rest):
+                depth += {"{": 1, "}": -1}.get(char, 0)
+                if depth == 0:
+                    return rest[1:index]
+        elif rest[:1] == " ":
+            token = re.match(r" +([^\s$]+)", rest)
+            if token:
+                return token.group(1)
+    return ""
+
+
 def parse_level(level: str | None) -> int | None:
     """'Level 5' -> 5; 'Level ?' (2 rows of MATH) and anything else -> None."""
     match = re.fullmatch(r"Level (\d+)", (level or "").strip())
@@ -41,7 +61,7 @@ def normalise_row(row: dict[str, Any], row_id: str, orig_split: str) -> dict[str
     """A Hub row (`problem, level, type, solution`) in the mirror schema."""
     return {
         "id": row_id, "problem": row["problem"], "solution": row["solution"],
-        "answer": last_boxed(row["solution"]) or "", "source": SOURCE_LABEL, "level": parse_level(row.get("level")),
+        "answer": boxed_answer(row["solution"]), "source": SOURCE_LABEL, "level": parse_level(row.get("level")),
         "subject": row["type"], "meta": {"orig_split": orig_split, "orig_level": row.get("level")},
     }
 

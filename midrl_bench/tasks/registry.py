@@ -39,6 +39,7 @@ class TaskSpec:
 
 _MATH_FIELDS = ("id", "problem", "answer")
 _MUSR_FIELDS = ("id", "narrative", "question", "choices", "answer_index")
+_CODE_FIELDS = ("id", "prompt", "canonical_solution", "test", "entry_point")
 
 TASK_SPECS: dict[str, TaskSpec] = {
     spec.name: spec
@@ -52,6 +53,8 @@ TASK_SPECS: dict[str, TaskSpec] = {
         TaskSpec("midrl_musr_murder", "choice", 1, "musr:source(murder)", _MUSR_FIELDS, 250),
         TaskSpec("midrl_musr_object", "choice", 1, "musr:source(object)", _MUSR_FIELDS, 256),
         TaskSpec("midrl_musr_team", "choice", 1, "musr:source(team)", _MUSR_FIELDS, 250),
+        TaskSpec("midrl_humaneval", "code", 1, "humaneval", _CODE_FIELDS, 164),
+        TaskSpec("midrl_toy", "math", 1, "toy:source(eval)", _MATH_FIELDS, 48),  # the tiny world (midrl demo)
     )
 }
 
@@ -113,6 +116,13 @@ def _choice_verdicts(doc: dict, responses: Sequence[str]) -> list[bool | None]:
     return [check_choice(doc["answer_index"], len(doc["choices"]), r).correct for r in responses]
 
 
+def _code_verdicts(doc: dict, responses: Sequence[str]) -> list[bool | None]:
+    from midrl_bench.tasks.code_scoring import code_verdicts
+
+    return code_verdicts(doc, responses)
+
+
 def _register_builtin_checkers() -> None:
     CHECKERS.setdefault("math", _math_verdicts)
     CHECKERS.setdefault("choice", _choice_verdicts)
+    CHECKERS.setdefault("code", _code_verdicts)

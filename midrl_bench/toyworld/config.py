@@ -13,6 +13,7 @@ from pathlib import Path
 
 from midrl_bench.config import ConfigError, from_dict, from_yaml, to_dict
 from midrl_bench.provenance import sha256_text
+from midrl_bench.toyworld.problems import Difficulty
 
 # Bump when the trace format, tokenizer recipe or pre-training mixture code changes: it invalidates cached models.
 WORLD_FORMAT_VERSION = 1
@@ -28,6 +29,7 @@ class WorldConfig:
     train_problems: int = 48  # seed problems of the self-generated mid-training set
     pretrain_problems: int = 6000  # problems behind the tiny model's pre-training corpus
     strategies_dir: Path = STRATEGIES_DIR  # a heuristic library directory (same schema as the real library)
+    difficulty: Difficulty = field(default_factory=Difficulty)
 
     def sizes(self) -> dict[str, int]:
         return {"eval": self.eval_problems, "rl": self.rl_problems, "train": self.train_problems,
@@ -62,20 +64,32 @@ class PretrainConfig:
 
 @dataclass
 class DemoConfig:
-    max_n: int = 4  # mid-training configs n1, n2, ..., up to the number of strategies
+    seed: int = 0  # seed of the build; run i of `--seeds N` trains with seed + i
+    max_n: int = 4  # mid-training configs n1, n2, n4, ... up to the number of strategies
+    fixed_budget: bool = True  # also compare few problems x n against many problems x 1 (equal rows)
     samples_per_pair: int = 4  # self-generated candidates per (problem, strategy)
     star_samples: int = 4  # untargeted candidates per problem (the STaR baseline)
-    temperature: float = 1.0
-    max_new_tokens: int = 160  # tokens per generated solution
-    midtrain_epochs: float = 2.0
+    generation_batch_size: int = 64  # sequences per generate() call of the hf backend
+    temperature: float = 1.0  # self-generation and GRPO rollouts
+    max_new_tokens: int = 160  # tokens per generated solution (generation, rollouts, evaluation)
+    midtrain_epochs: float = 3.0
     midtrain_learning_rate: float = 5e-4
-    rl_steps: int = 30  # GRPO optimiser steps
+    midtrain_batch_size: int = 16  # rows per optimiser step
+    rl_steps: int = 20  # GRPO optimiser steps
     rl_group_size: int = 8  # completions per prompt
     rl_prompts_per_step: int = 4
-    rl_learning_rate: float = 5e-5
+    rl_learning_rate: float = 1e-4
     eval_repeats: int = 64  # samples per eval problem (pass@1..64)
-    eval_problems: int | None = None  # use only the first N eval problems (None = all)
+    eval_problems: int | None = None  # evaluate only the first N eval problems (None = all)
+    eval_batch_size: int = 64  # lm-eval batch size
     seeds: int = 1  # independent repetitions of mid-training + RL (means and confidence intervals)
+
+    def __post_init__(self) -> None:
+        for name in ("max_n", "samples_per_pair", "star_samples", "rl_steps", "eval_repeats", "seeds"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"demo.{name}: must be >= 1, got {getattr(self, name)}")
+        if self.rl_group_size < 2:
+            raise ConfigError(f"demo.rl_group_size: GRPO needs a group of >= 2, got {self.rl_group_size}")
 
 
 @dataclass

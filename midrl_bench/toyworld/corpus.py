@@ -1,8 +1,9 @@
 """The tiny model's pre-training corpus: mostly the default strategy, a share of strategy-tagged traces.
 
 Prompts are the project's own, so nothing is special-cased for the toy:
-- untagged: the bare problem as the user turn (the form of built mid-training rows, RL prompts and `midrl_toy`),
-  or the builder's untargeted (STaR) prompt; both answered with the default strategy;
+- untagged: the bare problem as the user turn (the form of built mid-training rows), the pack's math prompt (the
+  form of RL prompts and of `midrl_toy`), or the builder's untargeted (STaR) prompt; all answered with the default
+  strategy;
 - tagged: the builder's heuristic prompt (`build.prompts.heuristic_messages`, zero exemplars) for one strategy,
   answered with that strategy's trace — the tag plays the role of heuristic-guided few-shot prompting;
 - combined: the bare problem answered with one strategy and checked with another (composition in the base model).
@@ -15,13 +16,32 @@ import random
 from midrl_bench.toyworld.problems import Problem
 from midrl_bench.toyworld.traces import DEFAULT_STRATEGY, combined_trace, write_trace
 
-UNTARGETED_SHARE = 0.2  # share of untagged examples that use the builder's untargeted (STaR) prompt
+# Prompt forms of untagged examples and their shares: bare problem, pack math prompt, builder untargeted prompt.
+UNTAGGED_FORMS = (("bare", 0.4), ("math", 0.4), ("untargeted", 0.2))
 
 
 def bare_messages(problem: Problem) -> list[dict[str, str]]:
     from midrl_bench.build.prompts import training_messages
 
     return training_messages(problem.text, "")[:1]
+
+
+def math_messages(problem: Problem) -> list[dict[str, str]]:
+    from midrl_bench.tasks.prompts import math_prompt
+
+    return [{"role": "user", "content": math_prompt(problem.text)}]
+
+
+def untagged_messages(problem: Problem, form: str) -> list[dict[str, str]]:
+    from midrl_bench.build.prompts import untargeted_messages
+
+    if form == "bare":
+        return bare_messages(problem)
+    if form == "math":
+        return math_messages(problem)
+    if form == "untargeted":
+        return untargeted_messages(problem.text)
+    raise ValueError(f"unknown untagged prompt form {form!r}")
 
 
 def tagged_messages(problem: Problem, heuristic) -> list[dict[str, str]]:
@@ -32,8 +52,6 @@ def tagged_messages(problem: Problem, heuristic) -> list[dict[str, str]]:
 
 def pretraining_examples(problems: list[Problem], library, pretrain, count: int) -> list[dict]:
     """`count` conversational prompt/completion examples, cycling through `problems`; deterministic in the seed."""
-    from midrl_bench.build.prompts import untargeted_messages
-
     rng = random.Random(f"toy-pretrain-{pretrain.seed}")
     strategies = list(library.ids)
     examples = []
@@ -41,8 +59,8 @@ def pretraining_examples(problems: list[Problem], library, pretrain, count: int)
         problem = problems[index % len(problems)]
         draw = rng.random()
         if draw < pretrain.default_share:
-            untargeted = rng.random() < UNTARGETED_SHARE
-            prompt = untargeted_messages(problem.text) if untargeted else bare_messages(problem)
+            form = rng.choices([f for f, _ in UNTAGGED_FORMS], [w for _, w in UNTAGGED_FORMS])[0]
+            prompt = untagged_messages(problem, form)
             solution, kind = write_trace(problem, DEFAULT_STRATEGY), "default"
         elif draw < pretrain.default_share + pretrain.tagged_share:
             strategy = rng.choice(strategies)
@@ -50,7 +68,8 @@ def pretraining_examples(problems: list[Problem], library, pretrain, count: int)
             solution, kind = write_trace(problem, strategy), f"tagged:{strategy}"
         else:
             first, second = rng.sample(strategies, 2)
-            prompt, solution, kind = bare_messages(problem), combined_trace(problem, first, second), "combined"
+            form = rng.choice(["bare", "math"])
+            prompt, solution, kind = untagged_messages(problem, form), combined_trace(problem, first, second), "combined"
         examples.append({"prompt": prompt, "completion": [{"role": "assistant", "content": solution}],
                          "kind": kind})
     return examples
@@ -59,11 +78,12 @@ def pretraining_examples(problems: list[Problem], library, pretrain, count: int)
 def tokenizer_texts(problems: list[Problem], library) -> list[str]:
     """Texts the BPE is trained on: every strategy's trace and prompt text, prompts repeated so their words merge."""
     from midrl_bench.build.prompts import heuristic_system_prompt, untargeted_messages
+    from midrl_bench.tasks.prompts import MATH_INSTRUCTION
 
     texts = []
     for problem in problems:
         texts.append(problem.text)
         texts.extend(write_trace(problem, strategy) for strategy in library.ids)
     repeats = max(1, len(problems) // 10)
-    system_prompts = [heuristic_system_prompt(h) for h in library] + [untargeted_messages("")[0]["content"]]
+    system_prompts = [heuristic_system_prompt(h) for h in library] + [untargeted_messages("")[0]["content"], MATH_INSTRUCTION]
     return texts + system_prompts * repeats

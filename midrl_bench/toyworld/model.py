@@ -63,7 +63,8 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
     from midrl_bench.toyworld.corpus import pretraining_examples, tokenizer_texts
     from midrl_bench.toyworld.problems import generate_splits
 
-    splits = generate_splits(config.world.families, config.world.sizes(), config.world.seed)
+    world = config.world
+    splits = generate_splits(world.families, world.sizes(), world.seed, world.difficulty)
     problems = splits["pretrain"]
     tokenizer = _tokenizer(config, problems, library)
     torch.manual_seed(config.pretrain.seed)

@@ -4,12 +4,13 @@ Families (each problem's answer is one exact integer):
 - `mul`    multi-digit products, "Compute 47*36."            (a: 2 digits, b: 1 or 2 digits)
 - `series` sums of arithmetic series, "Compute 13+17+21+25."  (3-8 terms below 100)
 - `mod`    remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
+The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config).
 
 Every problem can be solved by each of the world's four strategies (`traces.py`), with traces of different length
 and difficulty depending on the problem's sub-type (a factor close to a round number, an even number of terms, ...),
 which is what makes knowing several strategies worth something.
 
-Splits are disjoint by problem text and fixed by the seed: `pretrain` (the tiny model's pre-training corpus),
+Splits are disjoint by problem text and fixed by the seed (only `pretrain` may repeat a problem within itself): `pretrain` (the tiny model's pre-training corpus),
 `train` (seed problems of the self-generated mid-training set), `rl` (GRPO prompts) and `eval` (held out, the
 `midrl_toy` task).
 """
@@ -22,6 +23,24 @@ from dataclasses import dataclass
 
 FAMILIES = ("mul", "series", "mod")
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
+
+
+@dataclass
+class Difficulty:
+    """Knobs of the problem generators (harder problems: raise them)."""
+
+    mul_two_digit_share: float = 0.15  # share of products with a two-digit multiplier (12-39) instead of 3-9
+    series_max_terms: int = 5  # series have 3..series_max_terms terms (<= 8), every term below 100
+    series_max_step: int = 6  # common difference 2..series_max_step
+    mod_max_divisor: int = 9  # divisors 3..mod_max_divisor (<= 13)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.mul_two_digit_share <= 1.0:
+            raise ValueError(f"difficulty.mul_two_digit_share: must be in [0, 1], got {self.mul_two_digit_share}")
+        if not 3 <= self.series_max_terms <= 8 or not 2 <= self.series_max_step <= 9:
+            raise ValueError("difficulty: series_max_terms must be in 3..8 and series_max_step in 2..9")
+        if not 3 <= self.mod_max_divisor <= 13:
+            raise ValueError(f"difficulty.mod_max_divisor: must be in 3..13, got {self.mod_max_divisor}")
 
 
 @dataclass(frozen=True)
@@ -44,24 +63,26 @@ class Problem:
         return {"id": self.id, "problem": self.text, "answer": str(self.answer), "family": self.family}
 
 
-def _mul(rng: random.Random) -> tuple[int, ...]:
+def _mul(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
     a = rng.choice([value for value in range(12, 100) if value % 10])
-    b = rng.randint(3, 9) if rng.random() < 0.6 else rng.choice([v for v in range(12, 40) if v % 10])
+    two_digit = rng.random() < knobs.mul_two_digit_share
+    b = rng.choice([v for v in range(12, 40) if v % 10]) if two_digit else rng.randint(3, 9)
     return (a, b)
 
 
-def _series(rng: random.Random) -> tuple[int, ...]:
-    count = rng.randint(3, 8)
-    step = rng.randint(2, 9)
+def _series(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
+    count = rng.randint(3, knobs.series_max_terms)
+    step = rng.randint(2, knobs.series_max_step)
     first = rng.randint(1, 99 - step * (count - 1))  # the last term stays below 100
     return tuple(first + step * index for index in range(count))
 
 
-def _mod(rng: random.Random) -> tuple[int, ...]:
-    return (rng.randint(100, 999), rng.randint(3, 13))
+def _mod(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
+    return (rng.randint(100, 999), rng.randint(3, knobs.mod_max_divisor))
 
 
-GENERATORS: dict[str, Callable[[random.Random], tuple[int, ...]]] = {"mul": _mul, "series": _series, "mod": _mod}
+GENERATORS: dict[str, Callable[[random.Random, Difficulty], tuple[int, ...]]] = {
+    "mul": _mul, "series": _series, "mod": _mod}
 
 
 def solve(family: str, operands: tuple[int, ...]) -> int:
@@ -75,7 +96,8 @@ def solve(family: str, operands: tuple[int, ...]) -> int:
     raise ValueError(f"unknown problem family {family!r}; known: {FAMILIES}")
 
 
-def generate_splits(families: list[str], sizes: dict[str, int], seed: int) -> dict[str, list[Problem]]:
+def generate_splits(families: list[str], sizes: dict[str, int], seed: int,
+                    difficulty: Difficulty | None = None) -> dict[str, list[Problem]]:
     """Disjoint splits, `sizes[split]` problems each, families interleaved round-robin; same inputs -> same problems."""
     unknown = sorted(set(families) - set(FAMILIES))
     if unknown or not families:
@@ -83,6 +105,7 @@ def generate_splits(families: list[str], sizes: dict[str, int], seed: int) -> di
     bad = sorted(set(sizes) - set(SPLITS))
     if bad:
         raise ValueError(f"split sizes: unknown split(s) {bad}; known: {list(SPLITS)}")
+    knobs = difficulty or Difficulty()
     rng = random.Random(f"toyworld-{seed}")
     seen: set[tuple[str, tuple[int, ...]]] = set()
     splits: dict[str, list[Problem]] = {}
@@ -91,13 +114,14 @@ def generate_splits(families: list[str], sizes: dict[str, int], seed: int) -> di
         attempts = 0
         while len(problems) < sizes.get(split, 0):
             family = families[len(problems) % len(families)]
-            operands = GENERATORS[family](rng)
+            operands = GENERATORS[family](rng, knobs)
             attempts += 1
             if attempts > 200 * max(1, sizes[split]):
                 raise ValueError(f"split {split!r}: cannot draw {sizes[split]} distinct problems from the world")
-            if (family, operands) in seen:
+            if (family, operands) in seen:  # never in two splits; only `pretrain` may repeat a problem
                 continue
-            seen.add((family, operands))
+            if split != "pretrain":
+                seen.add((family, operands))
             index = len(problems)
             problems.append(Problem(f"toy-{split}-{index:05d}", family, operands, solve(family, operands)))
         splits[split] = problems

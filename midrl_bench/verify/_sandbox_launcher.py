@@ -1,31 +1,52 @@
-"""Sandbox launcher: sets up isolation for ONE untrusted program, then replaces itself with it.
+"""Sandbox zygote: a small, single-threaded root process that forks one isolated child per untrusted program.
 
-Run by `midrl_bench.verify.code` as `python -I -S -B _sandbox_launcher.py CONFIG_JSON`, in its own session, with
-stdin closed and a scrubbed environment. Standard library only (it starts before anything else, for every
-program). Configuration (JSON): `level` ("process" | "user" | "namespaces"), `uid`/`gid` (the dedicated
-unprivileged ids, levels user and namespaces), `workdir`, `workdir_mb`, `rlimits` ({name: value}), `argv`, `env`.
+Started by `midrl_bench.verify.code` (one per worker) as `python -I -S -B _sandbox_launcher.py SOCKET_FD`, in its
+own session, with an empty environment, under the interpreter the programs will use. Standard library only. It
+holds nothing secret: it is a fresh interpreter that only ever receives run requests.
 
-Level `namespaces`: unshare(2) new mount, PID, network, IPC and UTS namespaces; fork; the child becomes PID 1 of
-the new PID namespace, so every process the program starts dies with it. In the child: mounts are made private,
-the whole tree is made read-only and nosuid (mount_setattr, recursive, in this namespace only), a size-capped
-tmpfs owned by the program's uid is mounted on the working directory and a fresh /proc for the new PID
-namespace. The network namespace holds only a loopback interface that is down, so no connection can be made.
-The launcher's first process stays outside as the namespace's parent and exits with the program's status
-(128 + signal number when the program was killed by a signal); if it dies, its child is killed (PDEATHSIG).
+Protocol on the SOCK_SEQPACKET socket: the parent sends a JSON request with three file descriptors (stdout,
+stderr and finish-marker pipes); the zygote forks, answers `{"pid": N}`, and when the child has exited (or after
+the parent's `kill` message, which the zygote carries out on its own still-unreaped child, so no pid can have been
+reused) answers `{"status": S}` (exit status, or 128 + signal number). A closed socket ends the zygote.
+Request fields: `level` ("process" | "user" | "namespaces"), `uid`/`gid` (the dedicated unprivileged ids, levels
+user and namespaces), `workdir`, `workdir_mb`, `rlimits` ({name: value}), `program`, `env`.
 
+The child: own session and process group, stdin /dev/null, stdout/stderr/marker on fds 1/2/3, every other fd
+closed. Level `namespaces`: unshare(2) new mount, PID, network, IPC and UTS namespaces; fork; the grandchild is
+PID 1 (init) of the new PID namespace, so every process the program starts dies with it. In it: mounts are made
+private, the whole tree read-only and nosuid (mount_setattr, recursive, in this namespace only), a size-capped
+tmpfs owned by the program's uid is mounted on the working directory, and a fresh /proc for the new namespace.
+The network namespace holds only a loopback interface that is down, so no connection can be made. The child
+outside the namespace waits for it and exits with its status; SIGTERM makes it SIGKILL the namespace's init first.
+The init forks the program (PID 2, so signals it sends itself act normally) and exits with its status.
 Levels `user` and `namespaces` then drop to the dedicated uid/gid with no supplementary groups and set
-no_new_privs, so setuid binaries cannot regain privileges and RLIMIT_NPROC applies.
-Any setup failure exits with SETUP_FAILED and a one-line message on stderr starting with `midrl-sandbox:`.
+no_new_privs (setuid binaries cannot regain privileges; RLIMIT_NPROC applies). After the rlimits the program
+runs in this (forked) interpreter as `__main__`, exactly as `python program.py` would, so no second interpreter
+start-up is paid per program. Setup failures exit with SETUP_FAILED and a line on stderr starting `midrl-sandbox:`.
 """
 
-import ctypes
-import json
-import os
-import resource
-import signal
 import sys
 
+del sys.path[0]  # this file's directory (midrl_bench/verify) must never shadow a module the program imports
+
+import ctypes  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+
+# Imported once in the zygote, so that no program pays for them: what running a program needs, and the standard
+# modules programs import most (a forked child shares them copy-on-write; it cannot change the zygote's copies).
+import atexit  # noqa: E402
+import runpy  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+import bisect, collections, functools, heapq, itertools, math, re, string, typing  # noqa: E401,E402,F401
+
 SETUP_FAILED = 125
+MARKER_FD = 3
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
@@ -81,20 +102,27 @@ def _setup_namespace_child(config):
     _libc.sethostname(b"sandbox", 7)
 
 
+def _wait_and_exit(child):
+    """Wait for `child` and exit with its status (128 + signal number when a signal killed it)."""
+    _, status = os.waitpid(child, 0)
+    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
 def _enter_namespaces(config):
-    """Unshare and fork; returns in the child (PID 1 of the new namespace). The parent never returns."""
+    """Unshare and fork twice; returns in the program's process (PID 2 of the new namespace, a child of its
+    init, so it has ordinary signal semantics). Neither the outside waiter nor the init ever returns."""
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     _check(_libc.unshare(ctypes.c_int(flags)), "unshare(mount, pid, net, ipc, uts)")
-    child = os.fork()
-    if child == 0:
-        _setup_namespace_child(config)
-        return
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, lambda *_: os.kill(child, signal.SIGKILL))
-    _, status = os.waitpid(child, 0)
-    if os.WIFSIGNALED(status):
-        os._exit(128 + os.WTERMSIG(status))
-    os._exit(os.WEXITSTATUS(status))
+    init = os.fork()
+    if init != 0:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, lambda *_: os.kill(init, signal.SIGKILL))
+        _wait_and_exit(init)
+    _setup_namespace_child(config)
+    program = os.fork()
+    if program != 0:
+        _wait_and_exit(program)  # the init's exit makes the kernel kill everything else in the namespace
+    return
 
 
 def _drop_privileges(config):
@@ -114,8 +142,20 @@ def _apply_limits(config):
             _fail(f"setrlimit {name}={value} failed: {error}")
 
 
-def main():
-    config = json.loads(sys.argv[1])
+def _child_stdio(fds):
+    """In the forked child: own session, stdin /dev/null, the parent's pipes on 1, 2 (and 3), nothing else open."""
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for target, fd in zip((1, 2, MARKER_FD), fds):
+        os.dup2(fd, target)
+    os.closerange(MARKER_FD + 1 if len(fds) > 2 else 3, 1 << 16)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _run_child(config):
+    """Isolate, then run the program as __main__ in this process (never returns into the zygote loop)."""
     level = config["level"]
     if level == "namespaces":
         _enter_namespaces(config)
@@ -127,10 +167,120 @@ def main():
         _fail(f"privilege drop or chdir failed: {error}")
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
     _apply_limits(config)
+    os.environ.clear()
+    os.environ.update(config["env"])
+    program = config["program"]
+    sys.argv = [program]
+    sys.path.insert(0, os.path.dirname(program))
+    os._exit(_run_as_main(program))
+
+
+def _run_as_main(program):
+    """Run `program` as __main__ and finish the way the interpreter would (exception -> traceback and status 1,
+    SystemExit -> its code, then wait for non-daemon threads and run atexit handlers), without the slow module
+    teardown of a full interpreter shutdown, which a forked child does not need. Returns the exit status."""
+    code = 0
     try:
-        os.execve(config["argv"][0], config["argv"], config["env"])
-    except OSError as error:
-        _fail(f"exec {config['argv'][0]} failed: {error}")
+        runpy.run_path(program, run_name="__main__")
+    except SystemExit as exit_request:
+        code = _exit_status(exit_request.code)
+    except BaseException as error:  # noqa: BLE001 - whatever the program raised, report it as Python would
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != program:
+            tb = tb.tb_next  # hide this launcher's and runpy's frames
+        traceback.print_exception(type(error), error, tb or error.__traceback__)
+        code = 1
+    threading._shutdown()  # what interpreter exit does: join non-daemon threads
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 120
+    return code
+
+
+def _exit_status(value):
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _stop(pid, level):
+    try:
+        if level == "namespaces":
+            os.kill(pid, signal.SIGTERM)  # it SIGKILLs the namespace init and waits: nothing survives that
+        else:
+            os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _reap_uid(uid):
+    """SIGKILL every process of `uid` (what left the group at level user): a helper drops to it and kills -1."""
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        os._exit(0)
+    os.waitpid(helper, 0)
+
+
+def _supervise(sock, pid, config):
+    """Wait for the child (or the parent's kill request); clean up what is left; return its exit status."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        while True:
+            ready, _, _ = select.select([sock, pidfd], [], [])
+            if pidfd in ready:
+                break
+            if sock.recv(64) in (b"kill", b""):
+                _stop(pid, config["level"])
+    finally:
+        os.close(pidfd)
+    if config["level"] != "namespaces":
+        _stop(pid, config["level"])  # the group's stragglers; the zombie still holds the pgid, so it is ours
+    _, status = os.waitpid(pid, 0)
+    if config["level"] == "user":
+        _reap_uid(config["uid"])
+    return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def serve(sock):
+    """The zygote loop; returns only in a forked child, with that child's request."""
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        except ConnectionResetError:
+            message, fds = b"", []
+        if not message:
+            os._exit(0)
+        if message == b"kill":  # a kill request that crossed paths with its program's exit
+            continue
+        config = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            _child_stdio(fds)
+            return config
+        for fd in fds:
+            os.close(fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+        sock.send(json.dumps({"status": _supervise(sock, pid, config)}).encode())
+
+
+def main():
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    config = serve(sock)
+    _run_child(config)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,288 @@
+"""`midrl demo`: the paper's pipeline in the tiny world, run by the project's own parts.
+
+Stages (each writes under OUT and is skipped when its output is already there, so a re-run resumes):
+1. pre-trained tiny model (cached by config hash)              `toyworld.model.pretrained_model`
+2. self-generated dataset: per-strategy generation with the hf backend, verification, rules adherence,
+   selection, configs n1..nK, incorrect-nK, star, fixed-budget pair     `midrl build` (`build.runner.build`)
+3. per variant: mid-training then GRPO from one pipeline spec           `midrl train` (`pipeline.run_pipeline`, trl)
+4. pass@k on `midrl_toy` of every checkpoint                            `midrl eval` (lm-eval, the pack)
+5. composition labels of every evaluated checkpoint's samples           `midrl judge --labeller rules`
+6. leaderboard entries of the final checkpoints                         `midrl leaderboard submit` / `build`
+7. summary table, plots, claims                                          `toyworld.report`
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from midrl_bench.toyworld.config import ToyConfig
+
+
+@dataclass
+class Variant:
+    name: str  # the dataset config mid-trained on, or "rl-only"
+    dataset_config: str | None  # None: no mid-training (RL from the base model)
+
+
+@dataclass
+class DemoContext:
+    config: ToyConfig
+    out: Path
+    base_model: Path | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+    log: object = print
+
+    def stage(self, name: str):
+        return _Timer(self, name)
+
+
+class _Timer:
+    def __init__(self, ctx: DemoContext, name: str) -> None:
+        self.ctx, self.name = ctx, name
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        self.ctx.log(f"[demo] {self.name} ...")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        seconds = time.monotonic() - self.started
+        self.ctx.timings_s[self.name] = self.ctx.timings_s.get(self.name, 0.0) + seconds
+        self.ctx.log(f"[demo] {self.name}: {seconds:.0f} s")
+
+
+def variants(config: ToyConfig, strategy_count: int) -> list[Variant]:
+    """The mid-training variants compared: n1..nK, the incorrect and STaR controls, a fixed-budget pair, RL only."""
+    top = min(config.demo.max_n, strategy_count)
+    ns = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= top]
+    names = [f"n{n}" for n in ns] + [f"incorrect-n{ns[-1]}", "star"]
+    if ns[-1] >= 2 and config.demo.fixed_budget:
+        names += [f"budget-n{ns[-1]}-few", f"budget-n{ns[-1]}-many"]
+    return [Variant(name, name) for name in names] + [Variant("rl-only", None)]
+
+
+# ------------------------------------------------------------------------------------------------ dataset
+def build_config_dict(ctx: DemoContext) -> dict:
+    """The builder config of the demo: toy sources, the toy strategy library, the tiny model through `hf`."""
+    demo, world = ctx.config.demo, ctx.config.world
+    top = min(demo.max_n, len(_library(ctx)))
+    return {
+        "name": "midrl-toy-heuristic", "version": "0.1.0", "seed": demo.seed,
+        "description": "Self-generated heuristic-diverse solutions of the embedded tiny world (midrl demo).",
+        "sources": [{"name": "toy_train"}],
+        "heuristics": {"library_dir": str(world.strategies_dir), "exemplars": 0},
+        "generation": {"backend": "hf", "options": {"model": str(ctx.base_model), "device": "cpu",
+                                                    "batch_size": demo.generation_batch_size},
+                       "sampling": {"temperature": demo.temperature, "top_p": 1.0,
+                                    "max_new_tokens": demo.max_new_tokens},
+                       "samples_per_pair": demo.samples_per_pair, "star_samples": demo.star_samples,
+                       "shard_size": 256},
+        "adherence": {"scorer": "rules"},
+        "decontamination": {"benchmarks": ["toy_eval"], "ngram_size": 5},
+        "diversity": {"embedder": "ngram"},
+        "write": {"max_n": top, "fixed_budget": [top] if top >= 2 else [], "incorrect_max_n": top, "star": True},
+    }
+
+
+def build_dataset(ctx: DemoContext) -> Path:
+    from midrl_bench.build.config import BuildConfig
+    from midrl_bench.build.runner import build
+    from midrl_bench.config import from_dict
+
+    out = ctx.out / "dataset"
+    data = build_config_dict(ctx)
+    (ctx.out / "build.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    build(from_dict(BuildConfig, data, where=str(ctx.out / "build.yaml")), out, log=ctx.log)
+    return out
+
+
+def _library(ctx: DemoContext):
+    from midrl_bench.heuristics import load_library
+
+    return load_library(ctx.config.world.strategies_dir)
+
+
+# ------------------------------------------------------------------------------------------------ training
+def write_rl_prompts(ctx: DemoContext) -> Path:
+    """The RL split as the pipeline's prompt file (problem/answer rows)."""
+    from midrl_bench.jsonl import write_jsonl
+    from midrl_bench.sources.toy import source
+
+    path = ctx.out / "rl_prompts.jsonl"
+    write_jsonl(path, source("rl").load_rows())
+    return path
+
+
+def pipeline_spec_dict(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict:
+    """The pipeline recipe of one variant: mid-train on its dataset config, then GRPO on the RL split."""
+    demo = ctx.config.demo
+    completions = demo.rl_prompts_per_step * demo.rl_group_size
+    return {
+        "name": f"toy-{variant.name}-seed{seed}", "seed": seed,
+        "model": {"id_or_path": str(ctx.base_model)},
+        "midtrain": {"dataset": str(dataset), "config": variant.dataset_config or "n1",
+                     "epochs": demo.midtrain_epochs, "lr": demo.midtrain_learning_rate,
+                     "batch_size": demo.midtrain_batch_size, "micro_batch_size": demo.midtrain_batch_size,
+                     "max_length_tokens": 512, "warmup_ratio": 0.0},
+        "rl": {"prompts": str(prompts), "num_generations": demo.rl_group_size, "max_prompt_tokens": 256,
+               "max_response_tokens": demo.max_new_tokens, "beta": 0.0, "lr": demo.rl_learning_rate,
+               "batch_prompts": demo.rl_prompts_per_step, "micro_batch_size": completions,
+               "steps": demo.rl_steps, "temperature": demo.temperature},
+        "eval": {"tasks": ["midrl_toy"], "repeats": demo.eval_repeats, "max_gen_toks": demo.max_new_tokens},
+        "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5}},
+    }
+
+
+def train_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict[str, str]:
+    """Run the variant's recipe with the TRL backend; returns checkpoints by stage ("midtrain", "rl")."""
+    from midrl_bench.pipeline.runner import run_pipeline
+    from midrl_bench.pipeline.spec import load_spec
+
+    run_dir = ctx.out / "runs" / f"{variant.name}-seed{seed}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    recipe = run_dir.parent / f"{variant.name}-seed{seed}.yaml"
+    recipe.write_text(yaml.safe_dump(pipeline_spec_dict(ctx, variant, seed, dataset, prompts), sort_keys=False),
+                      encoding="utf-8")
+    stages = "all" if variant.dataset_config else "rl"
+    result = run_pipeline(load_spec(recipe), "trl", stages=stages, out_dir=run_dir)
+    return {stage: path for stage, path in result.checkpoints.items() if stage != "base"}
+
+
+# ------------------------------------------------------------------------------------------------ evaluation
+def evaluate(ctx: DemoContext, checkpoint: str, out_dir: Path, seed: int) -> Path:
+    """pass@k on `midrl_toy` through `midrl eval` (lm-eval with the pack); returns the output folder."""
+    from midrl_bench.tasks.cli import main_eval
+
+    if _eval_files(out_dir):
+        return out_dir
+    demo = ctx.config.demo
+    argv = ["--model", "hf", "--model_args", f"pretrained={checkpoint},dtype=float32",
+            "--device", "cpu", "--tasks", "midrl_toy", "--apply_chat_template", "--log_samples",
+            "--output_path", str(out_dir), "--batch_size", str(demo.eval_batch_size),
+            "--metadata", json.dumps({"repeats": demo.eval_repeats}), "--seed", str(seed),
+            "--gen_kwargs", f"max_gen_toks={demo.max_new_tokens}"]
+    if demo.eval_problems is not None:
+        argv += ["--limit", str(demo.eval_problems)]
+    code = main_eval(argv)
+    if code != 0 or not _eval_files(out_dir):
+        raise RuntimeError(f"midrl eval failed for {checkpoint} (exit {code}); see the log above")
+    return out_dir
+
+
+def _eval_files(out_dir: Path) -> list[Path]:
+    return sorted(out_dir.rglob("results_*.json")) if out_dir.is_dir() else []
+
+
+def read_pass_at_k(out_dir: Path) -> dict[str, float]:
+    results = json.loads(_eval_files(out_dir)[-1].read_text(encoding="utf-8"))["results"]["midrl_toy"]
+    return {key.split(",")[0]: value for key, value in results.items()
+            if key.startswith("pass@") and isinstance(value, float)}  # pass@k and pass@k_stderr
+
+
+def judge(ctx: DemoContext, eval_dir: Path) -> dict:
+    """Composition labels of an evaluation's samples with the rules labeller and the toy strategy library."""
+    from midrl_bench.judge.cli import main as judge_main
+
+    out = eval_dir / "judge"
+    report = out / "report.json"
+    if not report.is_file():
+        code = judge_main([str(eval_dir), "-o", str(out), "--labeller", "rules",
+                           "--library", str(ctx.config.world.strategies_dir)])
+        if code != 0:
+            raise RuntimeError(f"midrl judge failed on {eval_dir} (exit {code})")
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------------------------------ leaderboard
+def submission(ctx: DemoContext, variant: Variant, seed: int, parameters: int) -> dict:
+    """submission.json of one final checkpoint (the toy models live only on this machine: revision `local`)."""
+    recipe = f"{ctx.out.name}/runs/{variant.name}-seed{seed}.yaml"
+    mid = None if variant.dataset_config is None else {
+        "dataset": "midrl-toy/heuristic-solutions", "config": variant.dataset_config, "version": "0.1.0"}
+    return {"schema_version": 1,
+            "model": {"id": f"midrl-toy/{variant.name}-seed{seed}-rl", "revision": "local",
+                      "display_name": f"toy {variant.name} + GRPO (seed {seed})", "parameters": parameters},
+            "mid_training": mid, "rl": {"backend": "trl", "recipe": recipe}, "contact": "midrl demo (local run)",
+            "notes": "Embedded tiny world; produced by `midrl demo`."}
+
+
+def submit_entry(ctx: DemoContext, eval_dir: Path, payload: dict) -> bool:
+    """Write submission.json next to the lm-eval output and submit it to the demo's local store."""
+    from midrl_bench.leaderboard.cli import main as leaderboard_main
+
+    (eval_dir / "submission.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    store = ctx.out / "leaderboard" / "store"
+    code = leaderboard_main(["submit", str(eval_dir), "--store", str(store), "--allow-partial"])
+    return code == 0
+
+
+def build_leaderboard_site(ctx: DemoContext) -> Path:
+    from midrl_bench.leaderboard.cli import main as leaderboard_main
+
+    site = ctx.out / "leaderboard" / "site"
+    leaderboard_main(["build", "--store", str(ctx.out / "leaderboard" / "store"), "-o", str(site)])
+    return site
+
+
+def parameter_count(model_dir: Path) -> int:
+    from transformers import AutoModelForCausalLM
+
+    return sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(str(model_dir)).parameters())
+
+
+# ------------------------------------------------------------------------------------------------ the run
+def evaluate_checkpoint(ctx: DemoContext, checkpoint: str, name: str, seed: int) -> dict:
+    """pass@k and composition of one checkpoint."""
+    with ctx.stage("evaluate (lm-eval, midrl_toy)"):
+        eval_dir = evaluate(ctx, checkpoint, ctx.out / "evals" / name, seed)
+    with ctx.stage("judge (rules labeller)"):
+        report = judge(ctx, eval_dir)
+    composition = report["composition"]["rules"]
+    return {"eval_dir": str(eval_dir), "pass_at_k": read_pass_at_k(eval_dir),
+            "composed_share": composition["composed_share"]["mean"],
+            "composed_share_stderr": composition["composed_share"]["stderr"],
+            "frequencies": composition["frequencies"]}
+
+
+def run_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict:
+    with ctx.stage("mid-train + GRPO (trl)"):
+        checkpoints = train_variant(ctx, variant, seed, dataset, prompts)
+    result = {"variant": variant.name, "seed": seed}
+    if "midtrain" in checkpoints:
+        result["before_rl"] = evaluate_checkpoint(ctx, checkpoints["midtrain"], f"{variant.name}-seed{seed}-mid", seed)
+    result["after_rl"] = evaluate_checkpoint(ctx, checkpoints["rl"], f"{variant.name}-seed{seed}-rl", seed)
+    with ctx.stage("leaderboard submit"):
+        payload = submission(ctx, variant, seed, parameter_count(ctx.base_model))
+        result["leaderboard_accepted"] = submit_entry(ctx, Path(result["after_rl"]["eval_dir"]), payload)
+    return result
+
+
+def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
+    """Run every stage; returns the results record (also written to OUT/results.json) for the report."""
+    from midrl_bench.provenance import provenance_record
+    from midrl_bench.toyworld.model import pretrained_model
+
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = DemoContext(config=config, out=out, log=log)
+    with ctx.stage("pre-trained tiny model"):
+        ctx.base_model = pretrained_model(config, log=log)
+    with ctx.stage("self-generated dataset (midrl build)"):
+        dataset = build_dataset(ctx)
+    prompts = write_rl_prompts(ctx)
+    base = evaluate_checkpoint(ctx, str(ctx.base_model), "base", config.demo.seed)
+    runs = []
+    for offset in range(config.demo.seeds):
+        for variant in variants(config, len(_library(ctx))):
+            runs.append(run_variant(ctx, variant, config.demo.seed + offset, dataset, prompts))
+    with ctx.stage("leaderboard site"):
+        site = build_leaderboard_site(ctx)
+    record = {"base": base, "runs": runs, "dataset": str(dataset), "leaderboard_site": str(site),
+              "timings_s": ctx.timings_s,
+              "provenance": provenance_record(artefact="midrl-demo", base_model=str(ctx.base_model))}
+    (out / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    return record

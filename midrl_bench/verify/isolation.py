@@ -1,0 +1,160 @@
+"""Isolation levels of the code sandbox: what each one guarantees, which ones this machine offers, and the
+dedicated unprivileged uids programs run as.
+
+Levels, weakest to strongest (each includes everything before it):
+- `process`: own process, session and process group; rlimits (CPU seconds, address space, file size, processes,
+  open files); a wall-clock timeout that kills the whole group; scrubbed environment; stdin closed; fresh
+  temporary working directory removed afterwards; captured output capped. Runs as the calling user.
+- `user`: the program runs as a dedicated unprivileged uid/gid (one per concurrently running program, with no
+  supplementary groups and no_new_privs), so RLIMIT_NPROC really bounds a fork bomb, the host's files are
+  protected by ordinary permissions, the parent cannot be signalled, and leftovers are killed by uid afterwards.
+  Needs root (CAP_SETUID).
+- `namespaces`: additionally private mount, PID, network, IPC and UTS namespaces: no network at all, a read-only
+  view of the whole filesystem except the working directory (a size-capped tmpfs), no view of host processes,
+  and every process the program started dies with it. Needs root and unshare(2) + mount_setattr(2) (Linux >= 5.12).
+
+`available_levels()` probes the machine once per process by running a small program at the `namespaces` level
+and checking the guarantees from inside it, so a kernel or container that forbids one of the steps is detected
+rather than assumed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import shutil
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+LEVELS = ("process", "user", "namespaces")
+SLOT_UID_BASE = 1_500_000  # far above real and systemd-dynamic users; no passwd entry needed
+SLOT_COUNT = 4096
+SLOT_LOCK_DIR = Path(tempfile.gettempdir()) / "midrl-sandbox-slots"
+
+
+class IsolationUnavailable(RuntimeError):
+    """The requested or required isolation level cannot be provided on this machine."""
+
+
+def level_rank(level: str) -> int:
+    if level not in LEVELS:
+        raise ValueError(f"unknown isolation level {level!r}; choose one of {', '.join(LEVELS)}")
+    return LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class IsolationReport:
+    available: tuple[str, ...]
+    unavailable: dict[str, str] = field(default_factory=dict)  # level -> why not
+
+    @property
+    def strongest(self) -> str:
+        return self.available[-1]
+
+    def to_dict(self) -> dict:
+        return {"available": list(self.available), "strongest": self.strongest, "unavailable": self.unavailable,
+                "levels": list(LEVELS)}
+
+
+PROBE_PROGRAM = '''
+import errno, os, socket
+assert os.getpid() == 2 and os.getppid() == 1, f"not in a new PID namespace (pid {os.getpid()})"
+assert os.getuid() != 0 and os.geteuid() != 0, "still root"
+for path in ("/midrl-probe", "/tmp/midrl-probe-%d" % os.getppid(), os.path.dirname(os.getcwd()) + "/probe"):
+    try:
+        open(path, "w").close()
+    except OSError:
+        pass
+    else:
+        raise AssertionError(f"could write {path}")
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.settimeout(2)
+try:
+    sock.connect(("1.1.1.1", 80))
+except OSError as error:
+    assert error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL), error
+else:
+    raise AssertionError("network reachable")
+open("inside-workdir.txt", "w").write("ok")
+'''
+
+
+@cache
+def available_levels() -> IsolationReport:
+    """Which levels work here (probed once per process)."""
+    if os.name != "posix" or not sys.platform.startswith("linux"):
+        return IsolationReport(("process",), {"user": "Linux only", "namespaces": "Linux only"})
+    if os.geteuid() != 0:
+        why = "needs root (the program runs as a dedicated unprivileged uid)"
+        return IsolationReport(("process",), {"user": why, "namespaces": why})
+    if sandbox_interpreter("user") is None:
+        why = "no Python interpreter that an unprivileged uid may execute (see sandbox_interpreter)"
+        return IsolationReport(("process",), {"user": why, "namespaces": why})
+    from midrl_bench.verify.code import Sandbox, SandboxLimits
+
+    result = Sandbox(SandboxLimits(timeout_s=20.0), isolation="namespaces", _probing=True).run(PROBE_PROGRAM)
+    if result.status == "passed":
+        return IsolationReport(LEVELS)
+    return IsolationReport(("process", "user"), {"namespaces": f"probe {result.status}: {result.reason}; "
+                                                               f"{result.stderr_tail.strip()[-300:]}"})
+
+
+def _others_may_execute(path: str) -> bool:
+    """True when a uid with no relation to the file's owner can execute `path` (every directory traversable)."""
+    for candidate in {path, os.path.realpath(path)}:
+        try:
+            if not stat.S_IMODE(os.stat(candidate).st_mode) & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+        parent = Path(candidate).parent
+        for directory in (parent, *parent.parents):
+            if not os.stat(directory).st_mode & stat.S_IXOTH:
+                return False
+    return True
+
+
+@cache
+def sandbox_interpreter(level: str) -> str | None:
+    """The Python the program runs under. At level `process`: this interpreter. Otherwise the first of this
+    interpreter, its base interpreter and the system python3 that an unprivileged uid may execute (a venv or pyenv
+    under a private home directory is not reachable for the sandbox uid); None when there is none."""
+    if level_rank(level) == 0:
+        return sys.executable
+    candidates = [sys.executable, getattr(sys, "_base_executable", None),
+                  shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")]
+    for candidate in candidates:
+        if candidate and _others_may_execute(candidate):
+            return candidate
+    return None
+
+
+class UidSlot:
+    """A dedicated uid held for one running program: an exclusive flock on a per-uid file, so concurrent
+    sandboxes (threads or other processes on this machine) never share a uid, a process budget or a reaper."""
+
+    def __init__(self) -> None:
+        SLOT_LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+        offset = random.randrange(SLOT_COUNT)
+        for step in range(SLOT_COUNT):
+            uid = SLOT_UID_BASE + (offset + step) % SLOT_COUNT
+            fd = os.open(SLOT_LOCK_DIR / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.uid = self.gid = uid
+            self._fd = fd
+            return
+        raise IsolationUnavailable(f"all {SLOT_COUNT} sandbox uids are in use")
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = -1
