@@ -24,26 +24,27 @@ no_new_privs (setuid binaries cannot regain privileges; RLIMIT_NPROC applies). A
 runs in this (forked) interpreter as `__main__`, exactly as `python program.py` would, so no second interpreter
 start-up is paid per program. Setup failures exit with SETUP_FAILED and a line on stderr starting `midrl-sandbox:`.
 """
+# ruff: noqa: E402, I001  (the path fix must come before every other import)
 
 import sys
 
 del sys.path[0]  # this file's directory (midrl_bench/verify) must never shadow a module the program imports
 
-import ctypes  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import resource  # noqa: E402
-import select  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
+import ctypes
+import json
+import os
+import resource
+import select
+import signal
+import socket
 
 # Imported once in the zygote, so that no program pays for them: what running a program needs, and the standard
 # modules programs import most (a forked child shares them copy-on-write; it cannot change the zygote's copies).
-import atexit  # noqa: E402
-import runpy  # noqa: E402
-import threading  # noqa: E402
-import traceback  # noqa: E402
-import bisect, collections, functools, heapq, itertools, math, re, string, typing  # noqa: E401,E402,F401
+import atexit
+import runpy
+import threading
+import traceback
+import bisect, collections, functools, heapq, itertools, math, re, string, typing  # noqa: E401,F401
 
 SETUP_FAILED = 125
 MARKER_FD = 3
@@ -147,7 +148,7 @@ def _child_stdio(fds):
     os.setsid()
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    for target, fd in zip((1, 2, MARKER_FD), fds):
+    for target, fd in zip((1, 2, MARKER_FD), fds, strict=False):  # the marker pipe is optional
         os.dup2(fd, target)
     os.closerange(MARKER_FD + 1 if len(fds) > 2 else 3, 1 << 16)
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):

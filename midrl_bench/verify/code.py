@@ -192,7 +192,7 @@ class Sandbox:
         cap is exceeded. The zygote's socket turns readable once the program has exited and been cleaned up;
         at the weaker levels an escaped process may hold the pipes open a moment longer."""
         outcome = _Outcome(bytearray(), bytearray(), bytearray())
-        buffers = dict(zip(fds, (outcome.stdout, outcome.stderr, outcome.marker)))
+        buffers = dict(zip(fds, (outcome.stdout, outcome.stderr, outcome.marker), strict=False))
         cap, total, exited_at = self.limits.output_kb << 10, 0, None
         with selectors.DefaultSelector() as selector:
             for fd in (*fds, zygote.fileno()):
