@@ -98,3 +98,25 @@ def check_compare_writes_table_json_and_plot(compared: Path) -> None:
         results = json.loads((compared / "eval" / item["label"] / "results.json").read_text())
         assert Path(results["model"]).is_dir()  # evaluated from a local path with lm-eval's hf model
     assert (compared / "passk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_launched_stage_runs_the_stage_file_in_a_subprocess(tmp_path):
+    """launcher: python runs `python -m midrl_bench.adapters.trl.train --stage-file ...`, the entry point that
+    accelerate / torchrun launch on every process."""
+    import yaml
+
+    from midrl_bench.pipeline.runner import run_pipeline
+    from midrl_bench.pipeline.spec import load_spec
+
+    data = yaml.safe_load((RECIPES / "tiny-cpu.yaml").read_text())
+    data["midtrain"].update(dataset=str(RECIPES / "tiny-cpu-data" / "midtrain.jsonl"), epochs=2)
+    data["backend_options"]["trl"]["launcher"] = "python"
+    recipe = tmp_path / "launched.yaml"
+    recipe.write_text(yaml.safe_dump(data))
+    result = run_pipeline(load_spec(recipe), "trl", "midtrain", tmp_path / "run")
+    (plan,) = result.plans
+    assert plan.command[1:4] == ["-m", "midrl_bench.adapters.trl.train", "--stage-file"] and not plan.in_process
+    assert len(_losses(tmp_path / "run" / "midtrain")) == 4  # 32 rows / 16 per step x 2 epochs, logged each step
+    assert (tmp_path / "run" / "midtrain" / "checkpoint" / "model.safetensors").is_file()
+    assert result.metrics["midtrain"]["global_step"] == 4

@@ -11,6 +11,7 @@ Running needs GPUs with OpenRLHF's full stack (deepspeed, ray, vLLM, flash-attn)
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -122,6 +123,9 @@ class OpenRLHFBackend:
                               local_dir=str(ctx.out_dir / "base-model-snapshot"))
 
     def run(self, ctx: RunContext, plan: StagePlan) -> dict[str, Any]:
+        if shutil.which(plan.command[0]) is None:
+            raise RuntimeError(f"openrlhf {plan.stage}: `{plan.command[0]}` not found; running OpenRLHF needs its GPU "
+                               "stack (pip install 'openrlhf[vllm]==0.11.*' on a CUDA machine); `--dry-run` does not")
         log = ctx.stage_dir(plan.stage) / "launch.log"
         with log.open("w", encoding="utf-8") as handle:
             done = subprocess.run(plan.command, env={**os.environ, **plan.env}, stdout=handle,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -160,6 +161,8 @@ class TRLBackend:
         stage_file = ctx.stage_dir(plan.stage) / "stage.json"
         if plan.in_process:
             return run_stage_file(stage_file)
+        if shutil.which(plan.command[0]) is None:
+            raise RuntimeError(f"trl {plan.stage}: launcher `{plan.command[0]}` not found on PATH")
         log = ctx.stage_dir(plan.stage) / "launch.log"
         with log.open("w", encoding="utf-8") as handle:
             done = subprocess.run(plan.command, env={**os.environ, **plan.env}, stdout=handle, stderr=subprocess.STDOUT)

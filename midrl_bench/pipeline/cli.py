@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"midrl train: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # a stage failed; finished stages stay in the run directory
+        print(f"midrl train: failed: {error}", file=sys.stderr)
+        return 1
     if args.dry_run:
         print(format_plans(result.plans))
         return 0

@@ -46,5 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"midrl compare: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # a stage failed; finished stages stay in the run directory
+        print(f"midrl compare: failed: {error}", file=sys.stderr)
+        return 1
     print((Path(out) / "compare.md").read_text(encoding="utf-8"))
     return 0

@@ -68,6 +68,7 @@ class MidtrainSpec:
         _positive(self, "midtrain", ("epochs", "lr", "batch_size", "micro_batch_size", "max_length_tokens"))
         if self.batch_size % self.micro_batch_size:
             raise ConfigError("midtrain.batch_size must be a multiple of midtrain.micro_batch_size")
+        _fraction(self.warmup_ratio, "midtrain.warmup_ratio")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class RLSpec:
             raise ConfigError("rl: give exactly one of `steps` and `epochs`")
         if self.beta < 0:
             raise ConfigError("rl.beta must be >= 0")
+        _fraction(self.warmup_ratio, "rl.warmup_ratio")
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,11 @@ def _positive(obj: Any, where: str, names: tuple[str, ...]) -> None:
     for name in names:
         if getattr(obj, name) <= 0:
             raise ConfigError(f"{where}.{name} must be > 0, got {getattr(obj, name)!r}")
+
+
+def _fraction(value: float, where: str) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{where} must be in [0, 1), got {value!r}")
 
 
 def spec_from_dict(data: dict[str, Any], where: str = "spec", recipe_path: str | None = None) -> PipelineSpec:

@@ -36,6 +36,7 @@ class DemoContext:
     base_model: Path | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     log: object = print
+    task_manager: object = None  # lm-eval TaskManager, built on first use
 
     def stage(self, name: str):
         return _Timer(self, name)
@@ -155,23 +156,40 @@ def train_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, 
 
 # ------------------------------------------------------------------------------------------------ evaluation
 def evaluate(ctx: DemoContext, checkpoint: str, out_dir: Path, seed: int) -> Path:
-    """pass@k on `midrl_toy` through `midrl eval` (lm-eval with the pack); returns the output folder."""
-    from midrl_bench.tasks.cli import main_eval
+    """pass@k on `midrl_toy` by lm-eval with the pack; results and samples saved as `lm_eval --output_path
+    --log_samples` saves them (what `midrl judge` and `midrl leaderboard submit` read). The lm-eval TaskManager is
+    built once per demo, since indexing lm-eval's task registry dominates a tiny model's evaluation time."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
 
     if _eval_files(out_dir):
         return out_dir
     demo = ctx.config.demo
-    argv = ["--model", "hf", "--model_args", f"pretrained={checkpoint},dtype=float32",
-            "--device", "cpu", "--tasks", "midrl_toy", "--apply_chat_template", "--log_samples",
-            "--output_path", str(out_dir), "--batch_size", str(demo.eval_batch_size),
-            "--metadata", json.dumps({"repeats": demo.eval_repeats}), "--seed", str(seed),
-            "--gen_kwargs", f"max_gen_toks={demo.max_new_tokens}"]
-    if demo.eval_problems is not None:
-        argv += ["--limit", str(demo.eval_problems)]
-    code = main_eval(argv)
-    if code != 0 or not _eval_files(out_dir):
-        raise RuntimeError(f"midrl eval failed for {checkpoint} (exit {code}); see the log above")
+    tracker = EvaluationTracker(output_path=str(out_dir))
+    results = simple_evaluate(
+        model="hf", model_args={"pretrained": checkpoint, "dtype": "float32"}, device="cpu",
+        tasks=["midrl_toy"], task_manager=_task_manager(ctx), apply_chat_template=True, log_samples=True,
+        batch_size=demo.eval_batch_size, limit=demo.eval_problems, gen_kwargs={"max_gen_toks": demo.max_new_tokens},
+        random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
+        evaluation_tracker=tracker,
+    )
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for task_name in results["configs"]:
+        tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
+    if not _eval_files(out_dir):
+        raise RuntimeError(f"lm-eval wrote no results for {checkpoint} under {out_dir}")
     return out_dir
+
+
+def _task_manager(ctx: DemoContext):
+    if ctx.task_manager is None:
+        from lm_eval.tasks import TaskManager
+
+        from midrl_bench.tasks import include_path
+
+        ctx.task_manager = TaskManager(include_path=include_path(), metadata={"repeats": ctx.config.demo.eval_repeats})
+    return ctx.task_manager
 
 
 def _eval_files(out_dir: Path) -> list[Path]:
