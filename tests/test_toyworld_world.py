@@ -75,6 +75,7 @@ TRACE_CASES = [
 @pytest.mark.parametrize("problem, strategy, body", TRACE_CASES)
 def test_trace_shapes(problem, strategy, body):
     lines = write_trace(problem, strategy).split("\n")
+    assert lines[0].endswith(f": {problem.expression}.")  # header restates the problem
     assert lines[1:-1] == body
     assert lines[-1] == f"\\boxed{{{problem.answer}}}"
 

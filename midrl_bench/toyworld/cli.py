@@ -47,8 +47,19 @@ def main(argv: list[str] | None = None) -> int:
             print("midrl demo: --seeds must be >= 1", file=sys.stderr)
             return 2
         config.demo.seeds = args.seeds
+    pinned = _pinned_eval_docs()
+    if config.world.eval_problems != pinned:
+        print(f"midrl demo: {path}: world.eval_problems must be {pinned} (the pack pins midrl_toy's size); "
+              "use demo.eval_problems to evaluate fewer", file=sys.stderr)
+        return 2
     os.environ[CONFIG_ENV] = str(Path(path).resolve())  # the toy source (builder, pipeline, pack) reads the same world
     return _run(config, args)
+
+
+def _pinned_eval_docs() -> int:
+    from midrl_bench.tasks.registry import spec
+
+    return spec("midrl_toy").expected_docs
 
 
 def _run(config, args) -> int:

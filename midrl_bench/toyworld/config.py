@@ -16,7 +16,7 @@ from midrl_bench.provenance import sha256_text
 from midrl_bench.toyworld.problems import Difficulty
 
 # Bump when the trace format, tokenizer recipe or pre-training mixture code changes: it invalidates cached models.
-WORLD_FORMAT_VERSION = 1
+WORLD_FORMAT_VERSION = 2
 STRATEGIES_DIR = Path(__file__).resolve().parent / "strategies"
 
 
@@ -39,10 +39,10 @@ class WorldConfig:
 @dataclass
 class ModelConfig:
     vocab_size: int = 640  # byte-level BPE, digits always single tokens
-    hidden_size: int = 160
+    hidden_size: int = 128
     num_hidden_layers: int = 4
     num_attention_heads: int = 4
-    intermediate_size: int = 448
+    intermediate_size: int = 384
     max_position_embeddings: int = 512  # tokens
 
 
@@ -51,9 +51,9 @@ class PretrainConfig:
     default_share: float = 0.70  # untagged problems solved with the default strategy
     tagged_share: float = 0.25  # builder-style strategy prompts (system message naming the strategy) -> that strategy
     combined_share: float = 0.05  # untagged problems solved with one strategy and checked with another
-    max_steps: int = 700  # optimiser steps
+    max_steps: int = 500  # optimiser steps
     batch_size: int = 32  # examples per step
-    learning_rate: float = 2e-3
+    learning_rate: float = 3e-3
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -83,6 +83,7 @@ class DemoConfig:
     eval_problems: int | None = None  # evaluate only the first N eval problems (None = all)
     eval_batch_size: int = 64  # lm-eval batch size
     seeds: int = 1  # independent repetitions of mid-training + RL (means and confidence intervals)
+    variants: list[str] | None = None  # run only these variants (e.g. [n1, n4, incorrect-n4]); None = all
 
     def __post_init__(self) -> None:
         for name in ("max_n", "samples_per_pair", "star_samples", "rl_steps", "eval_repeats", "seeds"):

@@ -64,7 +64,13 @@ def variants(config: ToyConfig, strategy_count: int) -> list[Variant]:
     names = [f"n{n}" for n in ns] + [f"incorrect-n{ns[-1]}", "star"]
     if ns[-1] >= 2 and config.demo.fixed_budget:
         names += [f"budget-n{ns[-1]}-few", f"budget-n{ns[-1]}-many"]
-    return [Variant(name, name) for name in names] + [Variant("rl-only", None)]
+    every = [Variant(name, name) for name in names] + [Variant("rl-only", None)]
+    if config.demo.variants is None:
+        return every
+    unknown = sorted(set(config.demo.variants) - {v.name for v in every})
+    if unknown:
+        raise ValueError(f"demo.variants: unknown {unknown}; choose from {[v.name for v in every]}")
+    return [v for v in every if v.name in config.demo.variants]
 
 
 # ------------------------------------------------------------------------------------------------ dataset

@@ -51,12 +51,16 @@ class Problem:
     answer: int
 
     @property
-    def text(self) -> str:
+    def expression(self) -> str:
         if self.family == "mul":
-            return f"Compute {self.operands[0]}*{self.operands[1]}."
+            return f"{self.operands[0]}*{self.operands[1]}"
         if self.family == "series":
-            return "Compute " + "+".join(str(term) for term in self.operands) + "."
-        return f"Compute {self.operands[0]} mod {self.operands[1]}."
+            return "+".join(str(term) for term in self.operands)
+        return f"{self.operands[0]} mod {self.operands[1]}"
+
+    @property
+    def text(self) -> str:
+        return f"Compute {self.expression}."
 
     def to_row(self) -> dict:
         """The source-row form (mirror schema of the math benchmarks: id, problem, answer) plus the family."""

@@ -9,7 +9,9 @@ and uses its cue words (and no other strategy's), so the shared cue detector rec
 - `pair_terms`     group into pairs: repeated doubling, first+last pairs (Gauss), pairs of digits
 
 A combined trace solves with one strategy and checks with a second (`combined_trace`), so it carries both cue sets.
-Traces are terse because the tiny model reads them character by character; every intermediate number is exact.
+Traces are terse because the tiny model reads them token by token (one token per digit); each restates the problem
+on its first line, which the tiny model learns to copy far faster than it learns to look back into the prompt.
+Every intermediate number is exact.
 """
 
 from __future__ import annotations
@@ -194,6 +196,11 @@ WRITERS: dict[tuple[str, str], Callable[..., list[str]]] = {
 }
 
 
+def _header(problem: Problem, strategy: str) -> str:
+    """The strategy's name and the problem restated, so later steps read their numbers from nearby text."""
+    return f"{HEADERS[strategy]}: {problem.expression}."
+
+
 def trace_steps(problem: Problem, strategy: str) -> list[str]:
     """The body lines of `strategy`'s solution of `problem` (header and answer excluded)."""
     key = (strategy, problem.family)
@@ -205,13 +212,13 @@ def trace_steps(problem: Problem, strategy: str) -> list[str]:
 
 def write_trace(problem: Problem, strategy: str) -> str:
     """A complete single-strategy solution: header, steps, final \\boxed{answer}."""
-    return "\n".join([f"{HEADERS[strategy]}.", *trace_steps(problem, strategy), _box(problem.answer)])
+    return "\n".join([_header(problem, strategy), *trace_steps(problem, strategy), _box(problem.answer)])
 
 
 def combined_trace(problem: Problem, solve_with: str, check_with: str) -> str:
     """Solve with one strategy, then check the result with a second: a trace that composes two strategies."""
     if solve_with == check_with:
         raise ValueError(f"a combined trace needs two different strategies, got {solve_with!r} twice")
-    return "\n".join([f"{HEADERS[solve_with]}.", *trace_steps(problem, solve_with),
+    return "\n".join([_header(problem, solve_with), *trace_steps(problem, solve_with),
                       f"check with {HEADERS[check_with].lower()}.", *trace_steps(problem, check_with),
                       _box(problem.answer)])
