@@ -102,7 +102,10 @@ def test_lm_eval_hf_run_of_midrl_humaneval(tiny_llama_dir, tmp_path):
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     (results_file,) = tmp_path.rglob("results_*.json")
-    results = json.loads(results_file.read_text())["results"]["midrl_humaneval"]
+    results_json = json.loads(results_file.read_text())
+    sandbox = results_json["configs"]["midrl_humaneval"]["metadata"]["sandbox"]
+    assert sandbox["isolation"] == available_levels().strongest  # the level used is in the results file
+    results = results_json["results"]["midrl_humaneval"]
     assert results["pass@1,all"] == 0.0  # a random tiny model writes no working code
     assert results["unjudged_rate,all"] == 0.0  # every sample was run in the sandbox and judged
     (samples_file,) = results_file.parent.glob("samples_midrl_humaneval_*.jsonl")
