@@ -205,7 +205,8 @@ class MathChecker:
 
     def _run(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         results: list[Verdict | None] = [None] * len(pairs)
-        pending = list(range(len(pairs) - 1, -1, -1))  # a stack: pop() yields items in input order
+        # A stack ordered by gold, so a chunk's items share their gold and each worker parses a gold once (its cache).
+        pending = sorted(range(len(pairs)), key=lambda i: (str(pairs[i][0]), i), reverse=True)
         while len(self._workers) < min(self.worker_count, len(pairs)):
             self._workers.append(_Worker())
         idle = list(self._workers)
