@@ -31,7 +31,6 @@ def test_splits_are_deterministic_disjoint_and_balanced():
     sizes = {"eval": 12, "rl": 9, "train": 6, "pretrain": 60}
     first, second = generate_splits(list(FAMILIES), sizes, 3), generate_splits(list(FAMILIES), sizes, 3)
     assert first == second  # same seed, same problems
-    texts = [p.text for split in first.values() for p in split]
     held_out = [p.text for name in ("eval", "rl", "train") for p in first[name]]
     assert len(held_out) == len(set(held_out)) == 27  # no repeats within or across the held-out splits
     assert not set(held_out) & {p.text for p in first["pretrain"]}  # pre-training never sees them
@@ -89,7 +88,7 @@ def test_every_trace_is_verified_by_the_math_checker(sample_problems):
         pairs.append((str(problem.answer), combined_trace(problem, "place_value", "round_adjust")))
         labels.append((problem.text, "combined"))
     verdicts = check_answers(pairs)
-    wrong = [label for label, verdict in zip(labels, verdicts) if verdict.correct is not True]
+    wrong = [label for label, verdict in zip(labels, verdicts, strict=True) if verdict.correct is not True]
     assert not wrong, wrong[:5]
     # and the checker is not vacuous here: a trace boxed with a wrong number is rejected
     bad = write_trace(sample_problems[0], "column_method").replace(f"{{{sample_problems[0].answer}}}", "{-1}")
@@ -177,3 +176,34 @@ def _operands(text: str) -> tuple[int, ...]:
     import re
 
     return tuple(int(x) for x in re.findall(r"\d+", text))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--quick", "--config", "x.yaml"], "not both"),  # two configs at once
+    (["--config", "no-such-file.yaml"], "file not found"),  # a missing config names the file
+    (["--quick", "--seeds", "0"], "--seeds"),  # zero repetitions
+])
+def test_demo_cli_rejects_bad_arguments(argv, message, capsys, tmp_path):
+    from midrl_bench.toyworld.cli import main
+
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing was started
+
+
+def test_demo_cli_refuses_a_world_the_pack_does_not_pin(capsys, tmp_path):
+    from midrl_bench.toyworld.cli import main
+
+    config = tmp_path / "toy.yaml"
+    config.write_text("world: {eval_problems: 10}\n")
+    assert main(["--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "world.eval_problems must be 48" in capsys.readouterr().err
+
+
+def test_presets_share_the_default_world():
+    from midrl_bench.toyworld.cli import PRESETS_DIR
+    from midrl_bench.toyworld.config import load_toy_config
+
+    quick, full = load_toy_config(PRESETS_DIR / "quick.yaml"), load_toy_config(PRESETS_DIR / "full.yaml")
+    assert quick.world == full.world == ToyConfig().world  # the midrl_toy task (default world) = the demo's world
+    assert quick.pretrained_key("h") == full.pretrained_key("h")  # one cached tiny model for both

@@ -77,9 +77,10 @@ def _run(config, args) -> int:
     verdicts = claims(table)
     plots = [plot_pass_at_k_by_n(results, out / "pass_at_k_by_n.png"),
              plot_before_after_rl(results, out / "before_after_rl.png")]
+    skipped = "".join(f"\n- {name}: not run ({why})" for name, why in results.get("skipped_variants", {}).items())
     timing = "\n".join(f"- {stage}: {seconds:.0f} s" for stage, seconds in results["timings_s"].items())
     text = (f"# midrl demo — {config.demo.seeds} seed(s)\n\n{summary_table(table)}\n\n## The paper's claims in this run\n"
-            f"{claims_text(verdicts)}\n\n## Time per stage\n{timing}\n\nPlots: {', '.join(p.name for p in plots)}; "
+            f"{claims_text(verdicts)}{skipped}\n\n## Time per stage\n{timing}\n\nPlots: {', '.join(p.name for p in plots)}; "
             f"leaderboard site: {results['leaderboard_site']}/index.html\n")
     (out / "summary.md").write_text(text, encoding="utf-8")
     (out / "claims.json").write_text(json.dumps([{"claim": c, "verdict": v, "evidence": e} for c, v, e in verdicts],

@@ -41,7 +41,7 @@ class ModelConfig:
     vocab_size: int = 640  # byte-level BPE, digits always single tokens
     hidden_size: int = 128
     num_hidden_layers: int = 4
-    num_attention_heads: int = 4
+    num_attention_heads: int = 8
     intermediate_size: int = 384
     max_position_embeddings: int = 512  # tokens
 
@@ -51,10 +51,11 @@ class PretrainConfig:
     default_share: float = 0.70  # untagged problems solved with the default strategy
     tagged_share: float = 0.25  # builder-style strategy prompts (system message naming the strategy) -> that strategy
     combined_share: float = 0.05  # untagged problems solved with one strategy and checked with another
-    max_steps: int = 500  # optimiser steps
-    batch_size: int = 32  # examples per step
+    max_steps: int = 2000  # optimiser steps
+    batch_size: int = 16  # examples per step
     learning_rate: float = 3e-3
-    seed: int = 0
+    adam_beta2: float = 0.95  # as in small-GPT recipes; 0.999 learnt the copying steps markedly slower here
+    seed: int = 5
 
     def __post_init__(self) -> None:
         total = self.default_share + self.tagged_share + self.combined_share
@@ -70,7 +71,7 @@ class DemoConfig:
     samples_per_pair: int = 4  # self-generated candidates per (problem, strategy)
     star_samples: int = 4  # untargeted candidates per problem (the STaR baseline)
     generation_batch_size: int = 64  # sequences per generate() call of the hf backend
-    temperature: float = 1.0  # self-generation and GRPO rollouts
+    temperature: float = 0.8  # self-generation and GRPO rollouts
     max_new_tokens: int = 160  # tokens per generated solution (generation, rollouts, evaluation)
     midtrain_epochs: float = 3.0
     midtrain_learning_rate: float = 5e-4

@@ -299,13 +299,19 @@ def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
         dataset = build_dataset(ctx)
     prompts = write_rl_prompts(ctx)
     base = evaluate_checkpoint(ctx, str(ctx.base_model), "base", config.demo.seed)
-    runs = []
+    written = set(json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))["configs"])
+    runs, skipped = [], {}
     for offset in range(config.demo.seeds):
         for variant in variants(config, len(_library(ctx))):
+            if variant.dataset_config is not None and variant.dataset_config not in written:
+                skipped[variant.name] = "the build wrote no such config (too few correct self-generated solutions)"
+                log(f"[demo] skipping {variant.name}: {skipped[variant.name]}")
+                continue
             runs.append(run_variant(ctx, variant, config.demo.seed + offset, dataset, prompts))
     with ctx.stage("leaderboard site"):
         site = build_leaderboard_site(ctx)
-    record = {"base": base, "runs": runs, "dataset": str(dataset), "leaderboard_site": str(site),
+    record = {"base": base, "runs": runs, "skipped_variants": skipped, "dataset": str(dataset),
+              "leaderboard_site": str(site),
               "timings_s": ctx.timings_s,
               "provenance": provenance_record(artefact="midrl-demo", base_model=str(ctx.base_model))}
     (out / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")

@@ -60,7 +60,7 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from midrl_bench.toyworld.corpus import pretraining_examples, tokenizer_texts
+    from midrl_bench.toyworld.corpus import pretraining_examples
     from midrl_bench.toyworld.problems import generate_splits
 
     world = config.world
@@ -76,6 +76,7 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
         output_dir=str(out_dir / "trainer"), max_steps=config.pretrain.max_steps,
         per_device_train_batch_size=config.pretrain.batch_size, learning_rate=config.pretrain.learning_rate,
         lr_scheduler_type="cosine", warmup_steps=max(1, config.pretrain.max_steps // 20), weight_decay=0.01,
+        adam_beta2=config.pretrain.adam_beta2,
         logging_steps=max(1, config.pretrain.max_steps // 10), save_strategy="no", report_to=[], use_cpu=True,
         seed=config.pretrain.seed, data_seed=config.pretrain.seed, max_length=config.model.max_position_embeddings,
         dataloader_num_workers=0, disable_tqdm=True, train_sampling_strategy="group_by_length",

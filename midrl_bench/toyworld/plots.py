@@ -59,7 +59,7 @@ def plot_before_after_rl(results: dict, path: Path) -> Path:
     grouped = _by_variant(results)
     names = list(grouped)
     figure, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
-    for axis, k in zip(axes, (1, 8, 64)):
+    for axis, k in zip(axes, (1, 8, 64), strict=True):
         key = f"pass@{k}"
         for offset, phase in ((-0.2, "before_rl"), (0.2, "after_rl")):
             values = [sum(r[phase]["pass_at_k"].get(key, 0.0) for r in grouped[n]) / len(grouped[n])

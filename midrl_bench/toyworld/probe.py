@@ -50,10 +50,10 @@ def probe(model_dir: Path, problems: list[Problem], library, tags: list[str | No
         generations = backend.generate(requests)
     finally:
         backend.close()
-    verdicts = check_answers([(str(problem.answer), g.text) for (_, problem), g in zip(index, generations)])
+    verdicts = check_answers([(str(problem.answer), g.text) for (_, problem), g in zip(index, generations, strict=True)])
     results = []
     for tag in tags:
-        rows = [(g, v) for (t, _), g, v in zip(index, generations, verdicts) if t == tag]
+        rows = [(g, v) for (t, _), g, v in zip(index, generations, verdicts, strict=True) if t == tag]
         detected: dict[str, int] = {}
         for generation, _ in rows:
             for strategy in detect_heuristics(generation.text, library):

@@ -130,7 +130,7 @@ def _round_mul(a: int, b: int) -> list[str]:
 
 def _round_series(terms: tuple[int, ...]) -> list[str]:
     rounded = [(t + 5) // 10 * 10 for t in terms]
-    shifts = [t - r for t, r in zip(terms, rounded)]
+    shifts = [t - r for t, r in zip(terms, rounded, strict=True)]
     shift_total = sum(shifts)
     shift_text = "".join(f"{s:+d}" for s in shifts)
     sign = "+" if shift_total >= 0 else "-"
