@@ -14,6 +14,8 @@ EXPECTED_DOCS = {
     "midrl_musr_murder": 250,
     "midrl_musr_object": 256,
     "midrl_musr_team": 250,
+    "midrl_humaneval": 164,
+    "midrl_toy": 48,
 }
 
 
@@ -32,10 +34,13 @@ def test_task_builds_with_doc_count_and_prompt(task_manager, task_name, count):
     assert task.config.repeats == 4  # --metadata repeats override reached the task
     assert task.config.generation_kwargs["seed"] is None  # API backends must not get one fixed seed
     assert task.config.generation_kwargs["do_sample"] is True
-    assert task.config.generation_kwargs["max_gen_toks"] == 3072
+    assert task.config.generation_kwargs["max_gen_toks"] == (192 if task_name == "midrl_toy" else 3072)
     prompt = task.doc_to_text(docs[0])
-    if registry.spec(task_name).checker == "math":
+    checker = registry.spec(task_name).checker
+    if checker == "math":
         assert docs[0]["problem"].strip() in prompt and "\\boxed{}" in prompt
+    elif checker == "code":
+        assert docs[0]["prompt"].strip()[:40] in prompt
     else:
         assert docs[0]["question"].strip() in prompt and 'Answer: <letter>' in prompt
         assert all(f"{letter}. " in prompt for letter in "ABC"[: len(docs[0]["choices"])])
