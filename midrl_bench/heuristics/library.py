@@ -39,7 +39,7 @@ MIN_CUES = 3
 MIN_EXEMPLARS = 2
 MIN_INSTRUCTION_CHARS = 40
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-_ROOT = "<root>"  # placeholder `where` given to config.from_dict; stripped from its messages
+_ROOT = "<root>"  # sentinel `where` given to config.from_dict; stripped from its messages
 
 
 class HeuristicError(ValueError):
