@@ -18,7 +18,11 @@ if "MIDRL_DATA_DIR" not in os.environ and _DEFAULT_MIRROR.is_dir():
 
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory) -> Path:
-    """A randomly initialised tiny Llama + byte-level tokenizer saved with save_pretrained (CPU, seconds)."""
-    from midrl_bench.tiny_models import build_tiny_llama
+    """A randomly initialised tiny Llama + char-level tokenizer saved with save_pretrained (CPU, seconds).
 
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+    The same builder as the `build_tiny` model of pipeline recipes; a long context so MuSR narratives fit.
+    """
+    from midrl_bench.pipeline.spec import TinyModelSpec
+    from midrl_bench.pipeline.tiny import build_tiny_model
+
+    return build_tiny_model(TinyModelSpec(max_position_embeddings=8192), tmp_path_factory.mktemp("tiny-llama"))
