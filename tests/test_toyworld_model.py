@@ -54,9 +54,10 @@ def test_pretrained_model_solves_a_share_of_held_out_problems(probes):
     results, _ = probes
     untagged = results[None]
     assert untagged.samples == 96
-    # measured: ~9% of samples correct at temperature 0.6; a model that had learnt nothing scores 0
-    assert untagged.correct >= 3, untagged
-    assert untagged.accuracy <= 0.8, untagged  # and leaves headroom for mid-training and RL
+    # measured: ~60% of samples correct at temperature 0.6. A model that learnt only the trace format scores ~5%
+    # (it guesses small remainders), which is where 2,000 steps of 16 examples left it.
+    assert untagged.accuracy >= 0.3, untagged
+    assert untagged.accuracy <= 0.85, untagged  # and leaves headroom for mid-training and RL
 
 
 def test_pretrained_model_follows_strategy_tags(probes):
@@ -70,3 +71,13 @@ def test_pretrained_model_follows_strategy_tags(probes):
             assert tagged >= untagged, (strategy, tagged, untagged)
         else:  # any other strategy appears far more often with its tag than without
             assert tagged > untagged + 0.5, (strategy, tagged, untagged)
+
+
+def test_alternative_strategies_are_usable_not_just_recognisable(probes):
+    results, library = probes
+    alternatives = [s for s in library.ids if s != DEFAULT_STRATEGY]
+    solved = sum(results[s].correct for s in alternatives)
+    samples = sum(results[s].samples for s in alternatives)
+    # measured: ~20% of tagged samples correct (place value and round-and-adjust are the strong ones); a model
+    # that only copied the tagged format would solve next to none outside the remainders
+    assert solved / samples >= 0.08, (solved, samples)

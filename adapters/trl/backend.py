@@ -108,8 +108,9 @@ class TRLBackend:
         bf16 = not cpu and spec.model.dtype in ("auto", "bfloat16")
         args = {"seed": spec.seed, "use_cpu": cpu, "bf16": bf16, "report_to": "none",
                 "logging_steps": self.options.logging_steps, "save_strategy": self.options.save_strategy}
-        if self.options.gradient_checkpointing:  # TRL 1.16 reads this (deprecated in transformers 5) name
-            args["gradient_checkpointing"] = True
+        # Always explicit: TRL 1.16's SFTConfig and GRPOConfig turn it on by default, which on a CPU-sized model
+        # only recomputes the forward pass. `activation_checkpointing` is transformers 5's name for it.
+        args["activation_checkpointing"] = self.options.gradient_checkpointing
         return args
 
     def sft_args(self, spec: PipelineSpec) -> dict[str, Any]:

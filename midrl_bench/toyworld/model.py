@@ -80,6 +80,7 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
         logging_steps=max(1, config.pretrain.max_steps // 10), save_strategy="no", report_to=[], use_cpu=True,
         seed=config.pretrain.seed, data_seed=config.pretrain.seed, max_length=config.model.max_position_embeddings,
         dataloader_num_workers=0, disable_tqdm=True, train_sampling_strategy="group_by_length",
+        activation_checkpointing=False,  # TRL turns it on by default; recomputing the forward only costs time here
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
     started = time.monotonic()
