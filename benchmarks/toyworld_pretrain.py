@@ -4,8 +4,8 @@ ordinary word-level byte BPE of the same vocabulary size, measured in the same r
     OMP_NUM_THREADS=1 python benchmarks/toyworld_pretrain.py [--steps 400]
 
 Prints, for both tokenizers, the tokens per pre-training example (prompt + trace), training examples per second,
-and the ratio phrase / word. Both runs use the default config's batch size, learning rate and length-grouped
-batches; only the tokenizer differs. The phrase-level BPE merges a strategy's whole system prompt and the fixed
+and the ratio phrase / word. Both runs use the pre-training arguments of `toyworld.model` (the default config's
+batch size, learning rate, length-grouped batches); only the tokenizer differs. The phrase-level BPE merges a strategy's whole system prompt and the fixed
 words of a trace ("write", "carry") into single tokens while digits stay one token each, so every example is
 shorter and each optimiser step is cheaper.
 """
@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 
 def _run(merge_across_words: bool, steps: int) -> tuple[float, float]:
     """(tokens per example, examples per second) of `steps` pre-training steps with one tokenizer kind."""
     import torch
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     from midrl_bench.heuristics import load_library
     from midrl_bench.toyworld.config import ToyConfig
     from midrl_bench.toyworld.corpus import pretraining_examples, tokenizer_texts
-    from midrl_bench.toyworld.model import new_model
+    from midrl_bench.toyworld.model import new_model, pretraining_args
     from midrl_bench.toyworld.problems import generate_splits
     from midrl_bench.toyworld.tokenizer import train_tokenizer
 
@@ -37,9 +38,7 @@ def _run(merge_across_words: bool, steps: int) -> tuple[float, float]:
     examples = pretraining_examples(problems, library, config.pretrain, steps * config.pretrain.batch_size)
     dataset = Dataset.from_list([{"prompt": e["prompt"], "completion": e["completion"]} for e in examples])
     torch.manual_seed(0)
-    args = SFTConfig(output_dir="/tmp/toyworld-bench", max_steps=steps, per_device_train_batch_size=config.pretrain.batch_size,
-                     learning_rate=config.pretrain.learning_rate, report_to=[], use_cpu=True, save_strategy="no",
-                     disable_tqdm=True, train_sampling_strategy="group_by_length", logging_steps=steps)
+    args = pretraining_args(config, Path("/tmp/toyworld-bench"), max_steps=steps)
     trainer = SFTTrainer(model=new_model(config, tokenizer), args=args, train_dataset=dataset, processing_class=tokenizer)
     tokens_per_example = sum(len(row["input_ids"]) for row in trainer.train_dataset) / len(trainer.train_dataset)
     started = time.monotonic()

@@ -81,3 +81,33 @@ def test_alternative_strategies_are_usable_not_just_recognisable(probes):
     # measured: ~20% of tagged samples correct (place value and round-and-adjust are the strong ones); a model
     # that only copied the tagged format would solve next to none outside the remainders
     assert solved / samples >= 0.08, (solved, samples)
+
+
+BUILD_IN_SUBPROCESS = """
+import sys
+from midrl_bench.toyworld.config import toy_config_from_dict
+from midrl_bench.toyworld.model import pretrained_model
+config = toy_config_from_dict({
+    "world": {"pretrain_problems": 40},
+    "model": {"vocab_size": 400, "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "intermediate_size": 64},
+    "pretrain": {"max_steps": 30, "batch_size": 2}})
+print("MODEL", pretrained_model(config))
+"""
+
+
+def test_concurrent_builds_train_once(tmp_path):
+    """Two processes asking for the same uncached model (two xdist workers, two demos): one trains, one waits."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MIDRL_CACHE_DIR": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    runs = [subprocess.Popen([sys.executable, "-c", BUILD_IN_SUBPROCESS], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    models = {line for out in outputs for line in out.splitlines() if line.startswith("MODEL ")}
+    assert len(models) == 1, models  # the same cached folder
+    assert sum(out.count("pre-training the tiny model") for out in outputs) == 1, outputs
+    assert not list(tmp_path.glob("toyworld/.*.building"))

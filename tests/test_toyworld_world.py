@@ -139,6 +139,13 @@ def test_tokenizer_round_trips_and_splits_digits(library, sample_problems):
     assert number_tokens and all(len(t.lstrip("Ġ")) == 1 for t in number_tokens)  # one digit per token
     prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
     assert prompt.endswith("<|assistant|>")
+    # phrases merge across words (the strategy's system prompt, ", write "), so examples are far shorter than with
+    # word-level BPE of the same vocabulary
+    vocabulary = ToyConfig().model.vocab_size
+    phrases = train_tokenizer(tokenizer_texts(sample_problems, library), vocabulary)
+    words = train_tokenizer(tokenizer_texts(sample_problems, library), vocabulary, merge_across_words=False)
+    phrase_count, word_count = (len(t(text, add_special_tokens=False)["input_ids"]) for t in (phrases, words))
+    assert phrase_count < 0.75 * word_count, (phrase_count, word_count)
 
 
 @pytest.mark.parametrize("data, message", [

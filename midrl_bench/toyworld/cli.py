@@ -18,7 +18,7 @@ PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midrl demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the CI-sized preset (presets/quick.yaml), < 5 minutes")
+    parser.add_argument("--quick", action="store_true", help="the CI-sized preset (presets/quick.yaml): ~75 s once the tiny model is cached")
     parser.add_argument("--config", type=Path, default=None,
                         help="a toy config YAML (copy presets/full.yaml to change the world, model or budgets)")
     parser.add_argument("--out", type=Path, default=Path("midrl-demo"), help="output directory (resumable)")

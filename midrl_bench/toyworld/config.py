@@ -1,6 +1,6 @@
 """The tiny world's configuration: the world, the tiny model, its pre-training, and the demo's budgets.
 
-One strict dataclass tree, loaded from `recipes/toy-quick.yaml` / `recipes/toy-full.yaml` (or any copy a user edits)
+One strict dataclass tree, loaded from `presets/quick.yaml` / `presets/full.yaml` (or any copy a user edits)
 with `load_toy_config(path)`; unknown keys are rejected with their dotted path. `pretrained_key()` hashes exactly
 what determines the pre-trained model, so the cache is rebuilt when (and only when) one of those inputs changes.
 """

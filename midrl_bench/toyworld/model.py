@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from midrl_bench.paths import cache_dir
@@ -19,7 +20,11 @@ from midrl_bench.toyworld.config import ToyConfig
 
 
 def pretrained_model(config: ToyConfig, rebuild: bool = False, log=print) -> Path:
-    """The cached pre-trained model folder for `config` (built now when missing or when `rebuild`)."""
+    """The cached pre-trained model folder for `config` (built now when missing or when `rebuild`).
+
+    Concurrent callers (pytest-xdist workers, two demos) serialise on a lock file: one builds, the others wait and
+    then reuse its model instead of training the same model again.
+    """
     from midrl_bench.heuristics import load_library
 
     library = load_library(config.world.strategies_dir)
@@ -28,15 +33,30 @@ def pretrained_model(config: ToyConfig, rebuild: bool = False, log=print) -> Pat
     final = root / key
     if (final / "pretrain.json").is_file() and not rebuild:
         return final
-    staging = root / f".{key}.building"
-    shutil.rmtree(staging, ignore_errors=True)
-    log(f"[toyworld] pre-training the tiny model (cache key {key}) ...")
-    record = build_pretrained(config, library, staging)
-    (staging / "pretrain.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
+    with _build_lock(root / f".{key}.lock"):
+        if (final / "pretrain.json").is_file() and not rebuild:
+            return final  # built by another process while this one waited
+        staging = root / f".{key}.building"
+        shutil.rmtree(staging, ignore_errors=True)
+        log(f"[toyworld] pre-training the tiny model (cache key {key}) ...")
+        record = build_pretrained(config, library, staging)
+        (staging / "pretrain.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
     log(f"[toyworld] pre-trained in {record['train_seconds']:.0f} s -> {final}")
     return final
+
+
+@contextmanager
+def _build_lock(path: Path):
+    import fcntl
+
+    with open(path, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def new_model(config: ToyConfig, tokenizer):
@@ -58,7 +78,7 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
     """Pre-train into `out_dir` (model + tokenizer via save_pretrained); returns the provenance record."""
     import torch
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     from midrl_bench.toyworld.corpus import pretraining_examples
     from midrl_bench.toyworld.problems import generate_splits
@@ -72,16 +92,7 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
     count = config.pretrain.max_steps * config.pretrain.batch_size
     examples = pretraining_examples(problems, library, config.pretrain, count)
     dataset = Dataset.from_list([{"prompt": e["prompt"], "completion": e["completion"]} for e in examples])
-    args = SFTConfig(
-        output_dir=str(out_dir / "trainer"), max_steps=config.pretrain.max_steps,
-        per_device_train_batch_size=config.pretrain.batch_size, learning_rate=config.pretrain.learning_rate,
-        lr_scheduler_type="cosine", warmup_steps=max(1, config.pretrain.max_steps // 20), weight_decay=0.01,
-        adam_beta2=config.pretrain.adam_beta2,
-        logging_steps=max(1, config.pretrain.max_steps // 10), save_strategy="no", report_to=[], use_cpu=True,
-        seed=config.pretrain.seed, data_seed=config.pretrain.seed, max_length=config.model.max_position_embeddings,
-        dataloader_num_workers=0, disable_tqdm=True, train_sampling_strategy="group_by_length",
-        activation_checkpointing=False,  # TRL turns it on by default; recomputing the forward only costs time here
-    )
+    args = pretraining_args(config, out_dir / "trainer")
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
     started = time.monotonic()
     result = trainer.train()
@@ -96,6 +107,23 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
         parameters=sum(p.numel() for p in model.parameters()), examples=len(examples), example_kinds=kinds,
         train_seconds=seconds, train_loss=result.training_loss, loss_curve=losses,
         tokens_per_second=_tokens_per_second(trainer, seconds),
+    )
+
+
+def pretraining_args(config: ToyConfig, output_dir: Path, max_steps: int | None = None):
+    """The TRL `SFTConfig` of pre-training (`max_steps` overrides the config's, for benchmarks)."""
+    from trl import SFTConfig
+
+    pretrain = config.pretrain
+    steps = max_steps or pretrain.max_steps
+    return SFTConfig(
+        output_dir=str(output_dir), max_steps=steps, per_device_train_batch_size=pretrain.batch_size,
+        learning_rate=pretrain.learning_rate, lr_scheduler_type="cosine", warmup_steps=max(1, steps // 20),
+        weight_decay=0.01, adam_beta2=pretrain.adam_beta2, logging_steps=max(1, steps // 10), save_strategy="no",
+        report_to=[], use_cpu=True, seed=pretrain.seed, data_seed=pretrain.seed,
+        max_length=config.model.max_position_embeddings, dataloader_num_workers=0, disable_tqdm=False,
+        train_sampling_strategy="group_by_length",
+        activation_checkpointing=False,  # TRL turns it on by default; recomputing the forward only costs time here
     )
 
 
