@@ -54,10 +54,10 @@ def test_pretrained_model_solves_a_share_of_held_out_problems(probes):
     results, _ = probes
     untagged = results[None]
     assert untagged.samples == 96
-    # measured: ~60% of samples correct at temperature 0.6. A model that learnt only the trace format scores ~5%
+    # measured: 60-75% of samples correct at temperature 0.6. A model that learnt only the trace format scores ~5%
     # (it guesses small remainders), which is where 2,000 steps of 16 examples left it.
     assert untagged.accuracy >= 0.3, untagged
-    assert untagged.accuracy <= 0.85, untagged  # and leaves headroom for mid-training and RL
+    assert untagged.accuracy <= 0.9, untagged  # and leaves headroom for mid-training and RL
 
 
 def test_pretrained_model_follows_strategy_tags(probes):
