@@ -84,7 +84,6 @@ def test_alternative_strategies_are_usable_not_just_recognisable(probes):
 
 
 BUILD_IN_SUBPROCESS = """
-import sys
 from midrl_bench.toyworld.config import toy_config_from_dict
 from midrl_bench.toyworld.model import pretrained_model
 config = toy_config_from_dict({

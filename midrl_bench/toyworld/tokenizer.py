@@ -1,9 +1,9 @@
 """The tiny model's tokenizer: a small byte-level BPE trained here, digits always split into single tokens.
 
 Digits stay one token each so arithmetic is learnt digit by digit. Everything between digits is one pre-token
-(no word splitting), so the world's fixed phrases -- ", write ", ".\nrow ", a strategy's whole system prompt --
-merge into single tokens: about half the tokens per example of word-level BPE, which halves pre-training and
-generation time on a CPU and keeps every copied number close to where it is read.
+(no word splitting), so the world's fixed phrases (", write ", " carry ", a strategy's whole system prompt) merge
+into single tokens: about half the tokens per example of word-level BPE and 1.7x the pre-training examples per
+second (benchmarks/toyworld_pretrain.py), and shorter generations.
 It is wrapped as a `transformers.PreTrainedTokenizerFast` with a chat template (roles `system`, `user`,
 `assistant`; each turn ends with `<|end|>`, the EOS token; assistant turns are marked with `{% generation %}` so
 trainers can mask everything but the answer) and saved with `save_pretrained`.
