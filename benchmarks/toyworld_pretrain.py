@@ -13,6 +13,7 @@ shorter and each optimiser step is cheaper.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def _run(merge_across_words: bool, steps: int) -> tuple[float, float]:
     examples = pretraining_examples(problems, library, config.pretrain, steps * config.pretrain.batch_size)
     dataset = Dataset.from_list([{"prompt": e["prompt"], "completion": e["completion"]} for e in examples])
     torch.manual_seed(0)
-    args = pretraining_args(config, Path("/tmp/toyworld-bench"), max_steps=steps)
+    args = pretraining_args(config, Path(tempfile.mkdtemp(prefix="toyworld-bench-")), max_steps=steps)
     trainer = SFTTrainer(model=new_model(config, tokenizer), args=args, train_dataset=dataset, processing_class=tokenizer)
     tokens_per_example = sum(len(row["input_ids"]) for row in trainer.train_dataset) / len(trainer.train_dataset)
     started = time.monotonic()
