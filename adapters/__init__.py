@@ -1,1 +1,1 @@
-"""Trainer backends (installed as midrl_bench.adapters): trl/ and openrlhf/."""
+"""Trainer backends (installed as midrl_bench.adapters): trl/, openrlhf/ and verl/."""

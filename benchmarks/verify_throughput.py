@@ -63,7 +63,9 @@ def main() -> None:
     ours = project_checker(pairs, args.workers)
     ours_s = time.perf_counter() - started
     agree = sum(a == b for a, b in zip(baseline, ours, strict=True)) / len(pairs)
-    print(f"pairs: {len(pairs)}, workers: {args.workers}")
+    from midrl_bench.verify.math import checker_settings
+
+    print(f"pairs: {len(pairs)}, workers: {args.workers}; checker settings: {checker_settings()}")
     print(f"baseline (sequential math-verify): {len(pairs) / baseline_s:8.1f} pairs/s  ({baseline_s:.1f} s)")
     print(f"midrl verify math (process pool):  {len(pairs) / ours_s:8.1f} pairs/s  ({ours_s:.1f} s)")
     print(f"verdict agreement with baseline: {agree:.1%}; correct share: {sum(v is True for v in ours) / len(ours):.1%}")

@@ -31,8 +31,47 @@ def _provenance(entry: dict[str, Any]) -> str:
         ("notes", submission.get("notes") or "—"), ("accepted", entry.get("accepted_at")),
         ("validated by", f"midrl-bench {libraries.get('midrl-bench')} (commit {provenance.get('code_commit')}), "
                          f"lm_eval {libraries.get('lm_eval')}, math-verify {libraries.get('math-verify')}"),
+        ("model identity", _identity(entry.get("identity") or {})),
+        ("generation arguments", _declared(entry.get("generation_declared") or {})),
     ]
     return "<h2>Provenance</h2>\n" + _dl(pairs)
+
+
+def _identity(identity: dict[str, Any]) -> str:
+    status = identity.get("status") or "not recorded"
+    if status == "checked":
+        return "checked: every results file names this model id and commit (lm-eval model_args / model_name)"
+    evaluated = ", ".join(str(path) for path in identity.get("evaluated") or [])
+    return f"{status}" + (f" (lm-eval evaluated {evaluated})" if evaluated else "")
+
+
+def _declared(declared: dict[str, Any]) -> str:
+    if not declared:
+        return "the tasks' own (temperature, top_p, max_gen_toks as the pack sets them)"
+    return "differ from the tasks' own, as declared: " + ", ".join(f"{k}={v!r}" for k, v in sorted(declared.items()))
+
+
+def _responses(entry: dict[str, Any]) -> str:
+    """What re-scoring cannot prove, made visible: repeated responses and response lengths per task."""
+    rows = []
+    for task, score in sorted(entry["tasks"].items()):
+        stats = score.get("responses") or {}
+        share = stats.get("identical_share")
+        lengths = stats.get("length_words") or {}
+        if share is None:
+            continue
+        rows.append(f"<tr><td class=\"text\">{_e(task)}</td><td>{100 * share:.1f}%</td>"
+                    f"<td>{stats.get('docs_all_identical', 0)}/{stats.get('n_docs', 0)}</td>"
+                    + "".join(f"<td>{lengths.get(q, 0):.0f}</td>" for q in ("p10", "p50", "p90")) + "</tr>")
+    if not rows:
+        return ""
+    return (
+        "<h2>Responses (what re-scoring cannot check)</h2>\n<p class=\"note\">Re-scoring proves that the scores "
+        "follow from these responses; it cannot prove which model wrote them. A response repeated verbatim within a "
+        "document, or very short responses, are worth a look.</p>\n<table><thead><tr><th class=\"text\">task</th>"
+        "<th>identical within a document</th><th>documents with one repeated response</th>"
+        "<th>length p10 (words)</th><th>p50</th><th>p90</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
 
 
 def _scores(entry: dict[str, Any]) -> str:
@@ -67,8 +106,12 @@ def _composition(entry: dict[str, Any]) -> str:
             continue
         accuracy = {name: comp["correctness"][name]["accuracy"]["mean"] for name in ("composed", "single", "none")}
         shown = {name: ("—" if v is None else f"{100 * v:.1f}%") for name, v in accuracy.items()}
+        library = comp.get("library") or {}
+        corrected = (comp.get("composed_rate") or {}).get("corrected")
         rows.append(
-            f"<tr><td class=\"text\">{_e(task)}</td><td>{comp['n_traces']}</td>"
+            f"<tr><td class=\"text\">{_e(task)}</td>"
+            f"<td class=\"text\">{_e(library.get('name', '—'))} {_e(str(library.get('content_hash', ''))[:12])}</td>"
+            f"<td>{'—' if corrected is None else f'{100 * corrected:.1f}%'}</td><td>{comp['n_traces']}</td>"
             f"<td>{100 * comp['composed_share']['mean']:.1f}% <span class=\"se\">± "
             f"{100 * comp['composed_share']['stderr']:.1f}</span></td>"
             f"<td>{comp['mean_heuristics_per_trace']['mean']:.2f}</td>"
@@ -78,7 +121,7 @@ def _composition(entry: dict[str, Any]) -> str:
         return ""
     return (
         "<h2>Composition of heuristics (rules labeller)</h2>\n<table><thead><tr><th class=\"text\">task</th>"
-        "<th>traces</th><th>combining ≥ 2</th><th>heuristics per trace</th><th>accuracy, composed</th>"
+        "<th class=\"text\">library</th><th>corrected ≥ 2 (Rogan-Gladen)</th><th>traces</th><th>combining ≥ 2</th><th>heuristics per trace</th><th>accuracy, composed</th>"
         "<th>accuracy, single</th><th>accuracy, none</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
@@ -101,5 +144,5 @@ def entry_page(entry: dict[str, Any], site: Path) -> str:
         + _scores(entry) + "\n"
         + f'<figure><img src="../plots/entry-{_e(entry_id)}.svg" alt="pass@k curves per task" class="curves">'
         + "<figcaption>pass@k per task, ± standard error over problems.</figcaption></figure>\n"
-        + _composition(entry) + "\n" + _provenance(entry) + "\n" + _files(entry)
+        + _responses(entry) + "\n" + _composition(entry) + "\n" + _provenance(entry) + "\n" + _files(entry)
     )

@@ -14,20 +14,21 @@ content), and plots are embedded with `<img>`.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from importlib import resources
 from pathlib import Path
 
 from midrl_bench.leaderboard.entry_page import entry_page
 from midrl_bench.leaderboard.escape import display_name, e
+from midrl_bench.leaderboard.ids import ENTRY_ID
 from midrl_bench.leaderboard.plots import mean_curve, plot_curves
 from midrl_bench.leaderboard.store import load_entries
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,160}$")
 OTHER_GROUP = "other"
+SITE_MARKER = ".midrl-leaderboard-site.json"  # marks a folder `build` wrote (and may replace)
+SITE_KIND = "midrl leaderboard build"
 
 
 def pack_groups() -> dict[str, list[str]]:
@@ -72,6 +73,18 @@ def _mid_training(submission: dict) -> str:
     return "none" if not mid else f"{mid['dataset']} · {mid['config']} · v{mid['version']}"
 
 
+def _caveats(entry: dict) -> str:
+    """What a reader must know before comparing this row: unverified identity, non-standard generation."""
+    notes = []
+    status = (entry.get("identity") or {}).get("status")
+    if status and status != "checked":
+        notes.append(status)
+    declared = entry.get("generation_declared") or {}
+    if declared:
+        notes.append("generation: " + ", ".join(f"{key}={value}" for key, value in sorted(declared.items())))
+    return "".join(f" · {note}" for note in notes)
+
+
 def _score_cell(value: dict | None, note: str = "") -> str:
     if not value:
         return '<td data-sort=""><span class="missing">—</span></td>'
@@ -95,7 +108,7 @@ def _group_row(entry: dict, tasks: list[str], top_k: str) -> str:
     cells = [
         f'<td class="text" data-sort="{e(display_name(entry))}">'
         f'<a href="entries/{e(entry_id)}.html">{e(display_name(entry))}</a>'
-        f'<div class="note">{e(model["id"])} @ {e(model["revision"])}</div></td>',
+        f'<div class="note">{e(model["id"])} @ {e(model["revision"])}{e(_caveats(entry))}</div></td>',
         f'<td data-sort="{int(model["parameters"])}">{e(_params(int(model["parameters"])))}</td>',
         f'<td class="text" data-sort="{e(_mid_training(submission))}">{e(_mid_training(submission))}</td>',
         f'<td class="text" data-sort="{e(submission["rl"]["backend"])}">{e(submission["rl"]["backend"])}</td>',
@@ -122,7 +135,7 @@ def _group_section(group: str, tasks: list[str], entries: list[dict], site: Path
               '<th class="text" data-type="text">Mid-training data</th>', '<th class="text" data-type="text">RL</th>']
     header += [f'<th data-type="number">{e(task.removeprefix("midrl_"))} pass@1</th>' for task in tasks]
     header += ['<th data-type="number">mean pass@1</th>', f'<th data-type="number">mean {e(top_k)}</th>',
-               '<th data-type="number" title="traces combining two or more heuristics (rules labeller)">composed</th>']
+               '<th data-type="number" title="traces combining two or more heuristics (rules labeller with the library of the task, as midrl judge reports it)">composed</th>']
     rows = "\n".join(_group_row(entry, tasks, top_k) for entry in entries)
     curves = []
     for entry in entries:
@@ -155,11 +168,22 @@ def _groups_for(entries: list[dict]) -> dict[str, list[str]]:
 
 
 def build_site(store: str | Path, out: str | Path) -> Path:
-    """Render the store into `out` (replaced if it exists); returns the index page."""
-    entries = [entry for entry in load_entries(store) if _SAFE_ID.match(str(entry.get("entry_id", "")))]
+    """Render the store into `out`; returns the index page.
+
+    `out` is replaced only when it is new, empty or a site this command built (its marker file), and never when it
+    is the store, lies inside it or contains it (`midrl_bench.safe_dirs`); the new site is written beside it and
+    swapped in whole.
+    """
+    from midrl_bench.safe_dirs import replace_dir
+
+    entries = [entry for entry in load_entries(store) if ENTRY_ID.match(str(entry.get("entry_id", "")))]
     out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
+    replace_dir(out, lambda folder: _render(entries, folder), marker=SITE_MARKER, kind=SITE_KIND,
+                protected=[store])
+    return out / "index.html"
+
+
+def _render(entries: list[dict], out: Path) -> None:
     (out / "entries").mkdir(parents=True)
     for asset in ("site.js", "site.css"):
         (out / asset).write_text(resources.files("midrl_bench.leaderboard").joinpath(asset).read_text("utf-8"), "utf-8")
@@ -168,12 +192,12 @@ def build_site(store: str | Path, out: str | Path) -> Path:
     body = (
         "<h1>midrl-bench leaderboard</h1>\n"
         f'<p class="lede">{len(entries)} entries. Every score was recomputed from the submitted samples with the '
-        f"task pack's own checkers (unbiased pass@k). Built {e(built)}.</p>\n" + "\n".join(sections)
+        f"task pack's own checkers (unbiased pass@k). Re-scoring proves the scores follow from the submitted "
+        "responses, not which model wrote them: each entry's page shows how often its responses repeat and how long "
+        f"they are. Built {e(built)}.</p>\n" + "\n".join(sections)
         + ("" if entries else "\n<p>No entries yet: <code>midrl leaderboard submit RUN_DIR --store STORE</code>.</p>")
     )
-    index = out / "index.html"
-    index.write_text(_page("midrl-bench leaderboard", body), encoding="utf-8")
+    (out / "index.html").write_text(_page("midrl-bench leaderboard", body), encoding="utf-8")
     for entry in entries:
         page = entry_page(entry, out)
         (out / "entries" / f"{entry['entry_id']}.html").write_text(_page(display_name(entry), page, depth=1), "utf-8")
-    return index

@@ -5,37 +5,42 @@
     STORE/entries/<entry_id>/entry.json  submission, recomputed scores, composition, lm-eval settings, provenance
     STORE/entries/<entry_id>/run/...     the submitted lm-eval files, byte for byte (the evidence)
 
-An entry is written to a temporary folder and renamed into place, then the table and card are rewritten atomically,
-so a crash never leaves a half entry. The folder is pushed to the Hub as it is, e.g.
+A submission is copied into a staging folder inside the store (`entries/.staging-*`), only that copy is validated,
+and it is renamed into place when accepted; a rejected or crashed submission removes its staging folder and any
+folder it created, so the store is left as it was. The table and card are then rewritten atomically. The folder is pushed to the Hub as it is, e.g.
 `hf upload ORG/midrl-leaderboard STORE --repo-type dataset`.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import os
 import shutil
+import stat
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from midrl_bench.leaderboard.rundir import DEFAULT_LIMITS, Rejected, SizeLimits
-from midrl_bench.leaderboard.validate import ValidatedRun, validate_run
+from midrl_bench.leaderboard.ids import entry_id as make_entry_id
+from midrl_bench.leaderboard.rundir import DEFAULT_LIMITS, Rejected, SizeLimits, walk_files
+from midrl_bench.leaderboard.table import TABLE_FILE, read_table, table_rows
+from midrl_bench.leaderboard.validate import RESCORING, ValidatedRun, validate_run
 
-from midrl_bench.jsonl import read_jsonl, write_jsonl
-from midrl_bench.metrics import PASS_AT_K
+from midrl_bench.jsonl import write_jsonl
 from midrl_bench.provenance import provenance_record, sha256_file
 
 ENTRIES_DIR = "entries"
-TABLE_FILE = "data/results.jsonl"
 ENTRY_FILE = "entry.json"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+STAGING_PREFIX = ".staging-"
+__all__ = ["ENTRIES_DIR", "TABLE_FILE", "build_entry", "load_entries", "read_table", "rewrite_index", "submit"]
+_COPY_CHUNK = 1024 * 1024
 
 
-def entry_id_for(submission: dict[str, Any]) -> str:
-    """Folder-safe id from the (schema-checked) model id and revision."""
+def entry_id_for(submission: dict[str, Any], allow_local: bool = False) -> str:
+    """The entry id of a (schema-checked) submission: `ids.entry_id` of its model id and revision."""
     model = submission["model"]
-    return _UNSAFE.sub("-", f"{model['id'].replace('/', '__')}__{model['revision']}")[:160]
+    return make_entry_id(model["id"], model["revision"], allow_local=allow_local)
 
 
 def _lm_eval_settings(results: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +64,8 @@ def _lm_eval_settings(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def _composition(validated: ValidatedRun, task: str) -> dict[str, Any] | None:
-    """Rules-labeller composition of the task's traces, or None when the heuristic library cannot be loaded."""
+    """Rules-labeller composition of the task's traces with the task's own library (`judge.libraries`: the toy
+    task's strategies, the math library otherwise), as `midrl judge` reports it; None when the traces cannot be read."""
     from midrl_bench.judge.run import rules_composition
     from midrl_bench.judge.traces import load_traces, trace_verdicts
 
@@ -68,8 +74,8 @@ def _composition(validated: ValidatedRun, task: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     stats = rules_composition(traces, trace_verdicts(traces))
-    return {key: stats[key] for key in ("labeller", "n_traces", "composed_share", "mean_heuristics_per_trace",
-                                        "correctness", "frequencies")}
+    return {key: stats[key] for key in ("labeller", "library", "n_traces", "composed_share", "composed_rate", "quality",
+                                        "mean_heuristics_per_trace", "correctness", "frequencies")}
 
 
 def build_entry(validated: ValidatedRun, entry_id: str) -> dict[str, Any]:
@@ -79,45 +85,32 @@ def build_entry(validated: ValidatedRun, entry_id: str) -> dict[str, Any]:
             "version": score.version, "n_docs": score.n_docs, "expected_docs": score.expected_docs,
             "repeats": score.repeats, "unjudged_rate": score.unjudged_rate,
             "pass_at_k": {key: {"mean": m, "stderr": s} for key, (m, s) in score.pass_at_k.items()},
+            "other_metrics": {key: {"mean": m, "stderr": s} for key, (m, s) in score.other_metrics.items()},
+            "extraction": score.extraction,
+            "responses": score.responses,
             "lm_eval": _lm_eval_settings(validated.run.results_for(name)),
             "composition": _composition(validated, name),
         }
     root = validated.run.root
-    files = {str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
     return {
         "entry_id": entry_id,
         "accepted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "submission": validated.submission,
+        "identity": validated.identity,
+        "generation_declared": validated.submission.get("generation") or {},
         "tasks": tasks,
-        "files": files,
-        "provenance": provenance_record(command="midrl leaderboard submit", checks="rescored every sample"),
+        "files": {relative.as_posix(): sha256_file(root / relative) for relative in validated.run.files},
+        "provenance": provenance_record(command="midrl leaderboard submit", checks="rescored every sample",
+                                        rescoring=RESCORING),
     }
-
-
-def table_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """The results-table rows of one entry: one per task, pass@k means and standard errors as columns."""
-    model = entry["submission"]["model"]
-    rows = []
-    for task, score in sorted(entry["tasks"].items()):
-        row = {"entry_id": entry["entry_id"], "model_id": model["id"], "revision": model["revision"],
-               "display_name": model.get("display_name", model["id"]), "parameters": model["parameters"],
-               "task": task, "version": score["version"], "n_docs": score["n_docs"],
-               "expected_docs": score["expected_docs"], "repeats": score["repeats"],
-               "unjudged_rate": score["unjudged_rate"], "accepted_at": entry["accepted_at"]}
-        for k in PASS_AT_K:  # every row has every column (None above the run's repeats): one table schema
-            value = score["pass_at_k"].get(f"pass@{k}") or {}
-            row[f"pass@{k}"], row[f"pass@{k}_stderr"] = value.get("mean"), value.get("stderr")
-        composition = score.get("composition") or {}
-        row["composed_share"] = (composition.get("composed_share") or {}).get("mean")
-        rows.append(row)
-    return rows
 
 
 def load_entries(store: str | Path) -> list[dict[str, Any]]:
     entries_dir = Path(store) / ENTRIES_DIR
     if not entries_dir.is_dir():
         return []
-    paths = sorted(p / ENTRY_FILE for p in entries_dir.iterdir() if (p / ENTRY_FILE).is_file())
+    paths = sorted(p / ENTRY_FILE for p in entries_dir.iterdir()
+                   if not p.name.startswith(".") and (p / ENTRY_FILE).is_file())
     return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
 
 
@@ -144,26 +137,80 @@ def rewrite_index(store: str | Path) -> int:
     return len(entries)
 
 
+def _copy_file(source: Path, target: Path, max_bytes: int) -> None:
+    """Copy one regular file without following links or blocking on a FIFO swapped in after the walk."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(source, flags)
+    except OSError as error:
+        raise Rejected("layout", f"{source.name}: cannot be opened as a plain file ({error.strerror})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise Rejected("layout", f"{source.name} is not a regular file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copied = 0
+        with target.open("wb") as out:
+            while chunk := handle.read(_COPY_CHUNK):
+                copied += len(chunk)
+                if copied > max_bytes:
+                    raise Rejected("size_limit", f"{source.name} grew past {max_bytes} bytes while being copied")
+                out.write(chunk)
+
+
+def _stage(run_dir: Path, entries: Path, limits: SizeLimits) -> Path:
+    """A private copy of the run's accepted files under `entries/.staging-*/run`; only the copy is validated."""
+    if run_dir.is_symlink() or not run_dir.is_dir():
+        raise Rejected("layout", f"{run_dir} is not a directory")
+    files = walk_files(run_dir, limits)
+    entries.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=entries))
+    try:
+        for relative in files:
+            _copy_file(run_dir / relative, staging / "run" / relative, limits.total_bytes)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _remove_if_empty(paths: list[Path]) -> None:
+    """Remove the folders this submission created (innermost first) when they are empty again."""
+    for path in paths:
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
 def submit(run_dir: str | Path, store: str | Path, limits: SizeLimits = DEFAULT_LIMITS,
-           allow_partial: bool = False) -> dict[str, Any]:
-    """Validate a run and add it to the store; raises `Rejected` (nothing written) on any failed check."""
-    validated = validate_run(run_dir, limits, allow_partial=allow_partial)
-    entry_id = entry_id_for(validated.submission)
+           allow_partial: bool = False, allow_local: bool = False) -> dict[str, Any]:
+    """Validate a run and add it to the store; raises `Rejected` and leaves the store as it was on any failure.
+
+    The run's files are copied into a staging folder first and only that copy is validated and kept, so a file
+    changed after validation cannot reach the store; the staging folder is renamed into place at the end.
+    """
     store = Path(store)
-    final = store / ENTRIES_DIR / entry_id
-    if final.exists():
-        raise Rejected("duplicate_entry", f"{entry_id} is already in the store (one entry per model revision)")
-    entry = build_entry(validated, entry_id)
-    staging = store / ENTRIES_DIR / f".staging-{entry_id}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    shutil.copytree(validated.run.root, staging / "run", symlinks=False)
-    (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    staging.rename(final)
+    entries = store / ENTRIES_DIR
+    created = [path for path in (entries, store) if not path.exists()]
+    staging = None
+    try:
+        staging = _stage(Path(run_dir), entries, limits)
+        validated = validate_run(staging / "run", limits, allow_partial=allow_partial, allow_local=allow_local)
+        entry_id = entry_id_for(validated.submission, allow_local=allow_local)
+        final = entries / entry_id
+        if final.exists():
+            raise Rejected("duplicate_entry", f"{entry_id} is already in the store (one entry per model revision)")
+        entry = build_entry(validated, entry_id)
+        (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            os.rename(staging, final)
+        except OSError:
+            raise Rejected("duplicate_entry", f"{entry_id} was added to the store meanwhile") from None
+        staging = None
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        _remove_if_empty(created)
+        raise
     rewrite_index(store)
     return entry
-
-
-def read_table(store: str | Path) -> list[dict[str, Any]]:
-    path = Path(store) / TABLE_FILE
-    return list(read_jsonl(path)) if path.is_file() else []

@@ -22,14 +22,68 @@ class ConfigError(ValueError):
     """A config value is missing, unknown or of the wrong type; the message names the field."""
 
 
+MAX_YAML_BYTES = 1 << 20  # the largest YAML file read (recipes and builder configs are a few KiB)
+MAX_YAML_NODES = 100_000  # nodes after expanding aliases: an alias bomb of ten nested levels is ~10**10
+MAX_YAML_DEPTH = 100  # nesting of mappings and lists
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a check between composing and constructing: the node graph, with every alias
+    expanded, stays under MAX_YAML_NODES and MAX_YAML_DEPTH (counted on the shared graph, so the check is linear)."""
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int, where: str) -> int:
+    if depth > MAX_YAML_DEPTH:
+        raise ConfigError(f"{where}: YAML nested deeper than {MAX_YAML_DEPTH} levels")
+    key = id(node)
+    if key in memo:
+        if memo[key] < 0:
+            raise ConfigError(f"{where}: recursive YAML alias")
+        return memo[key]
+    memo[key] = -1
+    children = node.value if isinstance(node, yaml.SequenceNode) else (
+        [item for pair in node.value for item in pair] if isinstance(node, yaml.MappingNode) else [])
+    total = 1
+    for child in children:
+        total += _expanded_size(child, memo, depth + 1, where)
+        if total > MAX_YAML_NODES:
+            raise ConfigError(f"{where}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)")
+    memo[key] = total
+    return total
+
+
+def safe_load_yaml_text(text: str, where: str = "<yaml>") -> Any:
+    """The one YAML loader of the project: safe tags only, size, alias-expansion and depth limits, one-line
+    ConfigError naming `where` on any problem."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{where}: YAML larger than {MAX_YAML_BYTES} bytes")
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, 0, where)
+        return loader.construct_document(node)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{where}: invalid YAML ({' '.join(str(error).split())})") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
 def load_yaml(path: str | Path) -> Any:
+    """A YAML file through `safe_load_yaml_text` (size checked before reading)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ConfigError(f"{path}: YAML larger than {MAX_YAML_BYTES} bytes")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: invalid YAML ({error})") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    return safe_load_yaml_text(text, str(path))
 
 
 def from_yaml(cls: type[T], path: str | Path) -> T:

@@ -27,7 +27,7 @@ def recompute(out_dir: Path, embedder: str, ngram_n: int) -> dict:
     """Diversity report from the parquet files under `data/<config>/`."""
     import pyarrow.parquet as pq
 
-    from midrl_bench.build.diversity_report import diversity_report
+    from midrl_bench.builder.diversity_report import diversity_report
 
     configs = {}
     for folder in sorted(p for p in (out_dir / "data").iterdir() if p.is_dir()):
@@ -41,7 +41,7 @@ def recompute(out_dir: Path, embedder: str, ngram_n: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from midrl_bench.build.diversity_report import format_table
+    from midrl_bench.builder.diversity_report import format_table
 
     out_dir = Path(args.dir)
     if args.recompute:

@@ -26,3 +26,11 @@ def tiny_llama_dir(tmp_path_factory) -> Path:
     from midrl_bench.pipeline.tiny import build_tiny_model
 
     return build_tiny_model(TinyModelSpec(max_position_embeddings=8192), tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def leaderboard_lm_eval_dir(tiny_llama_dir, tmp_path_factory) -> Path:
+    """One real lm-eval run of the pack (tests/_leaderboard_fixtures.py), shared by the leaderboard test files."""
+    from _leaderboard_fixtures import lm_eval_output
+
+    return lm_eval_output(tiny_llama_dir, tmp_path_factory.mktemp("leaderboard-lm-eval"))

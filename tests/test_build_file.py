@@ -11,9 +11,9 @@ import pytest
 import yaml
 from _build_fixtures import file_config, write_config
 
-from midrl_bench.build.config import load_config
-from midrl_bench.build.runner import build
-from midrl_bench.build.store import StoreError
+from midrl_bench.builder.config import load_config
+from midrl_bench.builder.runner import build
+from midrl_bench.builder.store import StoreError
 
 # config -> {problem_id: {heuristic_id: sample_index}} expected after selection and decontamination
 EXPECTED = {
@@ -58,11 +58,15 @@ def _load(out, name, cache):
 
 def test_stage_counts(built):
     _, counts, _ = built
-    assert counts["plan"] == {"problems": 3, "heuristics": 4, "shards": 4, "requests": 30, "heuristic_requests": 24,
+    # shards hold whole problems: 10 requests per problem > shard_size 8, so one problem per shard
+    assert counts["plan"] == {"problems": 3, "heuristics": 4, "shards": 3, "requests": 30, "heuristic_requests": 24,
                               "untargeted_requests": 6}
     assert counts["generate"]["generated"] == 30
     assert counts["verify"] == {"heuristic_correct": 9, "heuristic_incorrect": 15, "untargeted_correct": 3,
                                 "untargeted_incorrect": 3}
+    # adherence only for candidates selection can pick: 9 correct + 13 wrong that state an answer (the control is on);
+    # not the 2 answerless heuristic samples nor the 6 untargeted ones
+    assert counts["adherence"] == {"scorer": "rules", "scored": 22, "not_scored": 8}
     assert counts["select"]["pairs_with_correct"] == 6 and counts["select"]["pairs_with_incorrect"] == 8
     assert counts["select"]["star_problems_with_correct"] == 2
     assert counts["decontaminate"]["dropped"] == 1 and counts["decontaminate"]["kept"] == 15
@@ -130,6 +134,24 @@ def test_manifest_and_card(built):
     assert "| `a_first` | Alpha method | test | 2 | 0.6667 |" in card  # selected for 2 problems, cues 1/3 and 3/3
     assert "| `c_third` | Gamma method | test | 0 | – |" in card  # its only winner was decontaminated
     assert "test/precalculus/807.json" in card  # decontamination hit listed
+    from huggingface_hub import DatasetCard
+
+    hub_card = DatasetCard.load(out / "README.md")  # the Hub's own parser reads the header
+    assert hub_card.data.to_dict()["dataset_info"][0]["features"][8]["name"] == "messages"
+    assert manifest["checker"]["timeout_s"] == config.verify.timeout_s  # the checker's settings are recorded
+    assert "not_bit_reproducible" in manifest["reproducibility"] and "What is not:" in card
+    assert manifest["generator"]["chat_template_kwargs"] == {"date_string": "26 Jul 2024"}
+
+
+def test_card_leaves_out_sources_without_a_hub_id(built):
+    """The toy world's source has no Hub id: the card used to say `source_datasets: [null]`."""
+    from midrl_bench.builder.card import card_data
+
+    out, _, _ = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    for source in manifest["sources"]:
+        source["hub_id"] = None
+    assert "source_datasets" not in card_data(manifest).to_dict()
     assert "## 0.1.0" in (out / "CHANGELOG.md").read_text()
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from midrl_bench.build.config import BuildConfig, load_config
-from midrl_bench.build.runner import build
+from midrl_bench.builder.config import BuildConfig, load_config
+from midrl_bench.builder.runner import build
 from midrl_bench.config import from_dict
 
 CI_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "ci.yaml"
@@ -61,9 +61,13 @@ def test_hf_build_runs_every_stage(tmp_path):
 
     assert counts["plan"]["requests"] == counts["generate"]["generated"] == 6
     assert sum(counts["verify"].values()) == 6
-    assert counts["adherence"]["scorer"] == "reward_model" and counts["adherence"]["scored"] == \
-        counts["verify"].get("heuristic_correct", 0) + counts["verify"].get("heuristic_incorrect", 0)
     texts = [json.loads(line)["text"] for p in sorted((out / ".midrl/generate").glob("*.jsonl")) for line in p.open()]
+    verdicts = [json.loads(line) for p in sorted((out / ".midrl/verify").glob("*.jsonl")) for line in p.open()]
+    plan = [json.loads(line) for p in sorted((out / ".midrl/plan").glob("*.jsonl")) for line in p.open()]
+    selectable = sum(1 for item, v in zip(plan, verdicts, strict=True) if item["heuristic_id"] is not None
+                     and (v["correct"] is True or (v["correct"] is False and v["extracted"] is not None)))
+    # the reward model scores exactly the candidates selection can pick (correct, or wrong with an answer)
+    assert counts["adherence"] == {"scorer": "reward_model", "scored": selectable, "not_scored": 6 - selectable}
     assert len(texts) == 6 and all(text.strip() for text in texts)  # the model really wrote something
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["generator"]["describe"]["model"] == str(smollm2_135m_instruct_dir())

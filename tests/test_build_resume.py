@@ -21,8 +21,9 @@ from _build_fixtures import file_config, write_config
 
 KILL_POINTS = [  # files whose appearance triggers SIGKILL, in build order; each kill is followed by a resume
     ".midrl/generate/shard-00001.jsonl",  # mid-generation
-    ".midrl/verify/shard-00002.jsonl",  # mid-verification (checker pool running)
-    ".midrl/selected.json",  # after selection, before decontamination and writing
+    ".midrl/verify/shard-00001.jsonl",  # mid-verification (checker pool running)
+    ".midrl/select/shard-00001.jsonl",  # mid-selection (selection runs shard by shard)
+    ".midrl/diversity.json",  # after decontamination and diversity, before writing
 ]
 VOLATILE = {".midrl/state.json"}  # holds the same data but is rewritten as stages finish; compared via its stages
 
@@ -59,7 +60,7 @@ def _run_until(config: Path, out: Path, trigger: str, timeout_s: float = 120.0) 
 
 @pytest.mark.slow
 def test_sigkill_and_resume_gives_identical_bytes(tmp_path):
-    config = write_config(tmp_path, file_config(tmp_path, shard_size=2))  # 15 shards: many places to die
+    config = write_config(tmp_path, file_config(tmp_path, shard_size=2))  # 3 shards of one problem each
     reference = tmp_path / "reference"
     subprocess.run(_command(config, reference), env=_env(), check=True, capture_output=True)
     resumed = tmp_path / "resumed"

@@ -10,22 +10,35 @@ from types import SimpleNamespace
 import pytest
 from _build_fixtures import file_config, write_library
 
-from midrl_bench.build import adherence, decontam, prompts
-from midrl_bench.build.config import AdherenceSpec, BuildConfig
-from midrl_bench.build.select import assemble_configs, powers_of_two, select_candidates, select_star
+from midrl_bench.builder import adherence, decontam, prompts
+from midrl_bench.builder.assemble import assemble_configs, powers_of_two
+from midrl_bench.builder.config import AdherenceSpec, BuildConfig
+from midrl_bench.builder.select import select_candidates, select_star, selectable
 from midrl_bench.config import ConfigError, from_dict
+
+FILE_OPTIONS = {"paths": ["completions.jsonl"]}  # valid `file` backend options (checked at load time)
 
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"generaton": {}}, "unknown key"),  # typo of a top-level key
     ({"version": "1.0"}, "version"),  # not X.Y.Z
     ({"sources": []}, "sources"),  # nothing to build from
-    ({"generation": {"backend": "file", "samples_per_pair": 0}}, "samples_per_pair"),  # no candidates
-    ({"generation": {"backend": "file", "star_samples": 0}}, "write.star"),  # star config without untargeted samples
+    ({"generation": {"backend": "file", "options": FILE_OPTIONS, "samples_per_pair": 0}}, "samples_per_pair"),  # no candidates
+    ({"generation": {"backend": "file", "options": FILE_OPTIONS, "star_samples": 0}}, "write.star"),  # star without untargeted samples
     ({"adherence": {"scorer": "reward_model"}}, "adherence.model"),  # RM without a model
     ({"adherence": {"scorer": "judge"}}, "adherence.backend"),  # judge without a backend
     ({"write": {"fixed_budget": [1]}}, "fixed_budget"),  # a "pair" with n=1 compares nothing
     ({"generation": {"backend": "tgi"}}, "generation.backend"),  # unknown backend
+    ({"verify": {"timeout_s": -1}}, "verify.timeout_s"),  # issue 12: a negative timeout is rejected by name
+    ({"verify": {"timeout_s": float("nan")}}, "verify.timeout_s"),  # nan would never time out
+    ({"verify": {"timeout_s": 0}}, "verify.timeout_s"),  # zero would fail every item
+    ({"generation": {"backend": "file", "options": {}}}, "generation.options"),  # backend options checked at load time
+    ({"generation": {"backend": "vllm", "options": {"model": "m", "tensor_paralel_size": 2}}},
+     r"generation.options: unknown key\(s\) \['tensor_paralel_size'\]"),  # typo in an engine option
+    ({"generation": {"backend": "ray", "options": {"model": "m", "concurency": 2}}},
+     "generation.options: unknown key"),  # Ray Data LLM options are strict too
+    ({"adherence": {"scorer": "reward_model", "model": "m", "devices": ["gpu0"]}}, "adherence.devices"),  # not a torch device
+    ({"adherence": {"scorer": "reward_model", "model": "m", "devices": ["auto", "cuda:0"]}}, "adherence.devices"),  # auto is exclusive
 ])
 def test_config_rejects_bad_values(tmp_path, change, message):
     data = {**file_config(tmp_path), **change}
@@ -50,6 +63,18 @@ def _cand(pid, hid, sample, correct, score, extracted="1"):
 def test_selection_ranking(candidates, verdict, expected):
     chosen = select_candidates(candidates, verdict)
     assert (chosen[("p", "h")]["sample_index"] if chosen else None) == expected
+
+
+@pytest.mark.parametrize(("candidate", "control", "expected"), [
+    (_cand("p", "h", 0, True, None), False, True),  # correct heuristic-guided: always scored
+    (_cand("p", "h", 0, False, None), True, True),  # wrong with an answer: scored for the incorrect control
+    (_cand("p", "h", 0, False, None), False, False),  # ... but not when no control config is written
+    (_cand("p", "h", 0, False, None, None), True, False),  # wrong without an answer is never selected
+    (_cand("p", "h", 0, None, None), True, False),  # unjudged is never selected
+    (_cand("p", None, 0, True, None), True, False),  # untargeted (STaR) is selected without adherence
+])
+def test_only_selectable_candidates_are_scored(candidate, control, expected):
+    assert selectable(candidate, control) is expected
 
 
 def test_star_takes_first_correct_untargeted():
@@ -149,6 +174,11 @@ def test_reward_model_scorer_is_deterministic_and_batch_invariant(tmp_path):
     assert batched == pytest.approx(single, abs=1e-5)  # padding does not change a score
     assert all(0.0 < s < 1.0 for s in batched) and len(set(round(s, 6) for s in batched)) == 3
     assert scorer.describe()["scorer"] == "reward_model"
+    assert scorer.describe()["dtype"] == "float32" and scorer.devices == ["cpu"]  # auto without a GPU: CPU, fp32
+    replicas = adherence.make_scorer(AdherenceSpec(scorer="reward_model", model=spec.model, batch_size=2,
+                                                   devices=["cpu", "cpu"]))
+    assert replicas.describe()["replicas"] == 2  # one replica per listed device, each scoring a slice
+    assert replicas.score(candidates) == pytest.approx(batched, abs=1e-5)  # same scores, same order
 
 
 def test_judge_scorer_reads_scores_through_a_backend(tmp_path):

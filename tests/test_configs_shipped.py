@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from midrl_bench.build.config import load_config
+from midrl_bench.builder.config import load_config
 from midrl_bench.config import from_dict
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))

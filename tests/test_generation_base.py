@@ -1,4 +1,5 @@
-"""The generation protocol's data types, `get_backend` validation, and the vLLM backend up to its import."""
+"""The generation protocol's data types, `get_backend` validation, sample grouping, and the vLLM backend up to its
+import (the engine backends' own logic is in tests/test_generation_engines.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from midrl_bench.generation.base import (
     sample_key,
     truncate_at_stop,
 )
-from midrl_bench.generation.vllm import VLLMOptions, engine_devices, engine_kwargs, sampling_kwargs, shard_indices
 
 CHAT = [{"role": "user", "content": "hi"}]
 
@@ -100,39 +100,36 @@ def test_file_backend_satisfies_the_protocol(tmp_path):
     assert isinstance(get_backend("file", paths=[str(tmp_path / "c.jsonl")]), GenerationBackend)
 
 
-@pytest.mark.parametrize(
-    "options, expected",
-    [
-        ({"model": "m"}, [[0]]),  # one engine on GPU 0
-        ({"model": "m", "tensor_parallel_size": 2, "data_parallel_size": 2}, [[0, 1], [2, 3]]),  # 2 engines x 2 GPUs
-        ({"model": "m", "data_parallel_size": 2, "gpu_ids": [5, 7]}, [[5], [7]]),  # explicit GPU ids
-    ],
-)
-def test_vllm_engine_devices(options, expected):
-    assert engine_devices(VLLMOptions(**options)) == expected
-
-
-def test_vllm_options_reject_wrong_gpu_count():
-    with pytest.raises(ValueError, match="gpu_ids"):
-        VLLMOptions(model="m", tensor_parallel_size=2, gpu_ids=[0])
-
-
-def test_vllm_sharding_covers_every_request_once():
-    shards = shard_indices(7, 3)
-    assert shards == [[0, 3, 6], [1, 4], [2, 5]]
-    assert sorted(i for shard in shards for i in shard) == list(range(7))
-
-
-def test_vllm_kwargs_carry_per_request_seed_and_engine_settings():
-    request = GenerationRequest(key="k", prompt="p", seed=42,
-                                sampling=SamplingParams(temperature=0.7, top_p=0.9, max_new_tokens=5, stop=["\n"]))
-    assert sampling_kwargs(request) == {"n": 1, "temperature": 0.7, "top_p": 0.9, "max_tokens": 5, "stop": ["\n"],
-                                        "seed": 42}
-    kwargs = engine_kwargs(VLLMOptions(model="m", revision="abc", tensor_parallel_size=2, max_model_len=4096))
-    assert kwargs["tensor_parallel_size"] == 2 and kwargs["revision"] == "abc" and kwargs["max_model_len"] == 4096
-
-
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
 def test_vllm_backend_without_vllm_gives_install_hint():
     with pytest.raises(ImportError, match=r"midrl-bench\[vllm\]"):
         get_backend("vllm", model="m")
+
+
+@pytest.mark.parametrize(
+    "requests, expected",
+    [
+        # samples of one prompt with the same sampling: one group (one engine request with n = 3)
+        ([("a|h|0", "q1"), ("a|h|1", "q1"), ("a|h|2", "q1")], [[0, 1, 2]]),
+        # a new prompt starts a new group, even when an earlier one comes back later (only consecutive ones merge)
+        ([("a|h|0", "q1"), ("a|g|0", "q2"), ("a|h|1", "q1")], [[0], [1], [2]]),
+        # nothing to group
+        ([], []),
+    ],
+)
+def test_group_samples_merges_consecutive_samples_of_one_prompt(requests, expected):
+    from midrl_bench.generation.base import group_samples
+
+    built = [GenerationRequest(key=key, messages=[{"role": "user", "content": text}], seed=i)
+             for i, (key, text) in enumerate(requests)]
+    assert group_samples(built) == expected
+
+
+def test_group_samples_splits_on_other_sampling_or_template_variables():
+    from midrl_bench.generation.base import group_samples
+
+    hot, cold = SamplingParams(temperature=1.0), SamplingParams(temperature=0.5)
+    built = [GenerationRequest(key="0", prompt="p", sampling=hot), GenerationRequest(key="1", prompt="p", sampling=cold),
+             GenerationRequest(key="2", messages=CHAT, chat_template_kwargs={"date_string": "1 Jan 2024"}),
+             GenerationRequest(key="3", messages=CHAT, chat_template_kwargs={"date_string": "2 Jan 2024"})]
+    assert group_samples(built) == [[0], [1], [2], [3]]

@@ -68,3 +68,34 @@ def test_greedy_answer_stop_strings_and_eos(backend):
     assert "5" in eos.text and eos.finish_reason == "stop" and eos.completion_tokens < 24  # ended by <|im_end|>
     assert "<|im_end|>" not in eos.text
     assert backend.describe()["dtype"] == "float32" and backend.describe()["device"] == "cpu"
+
+
+# A Llama-3.2-style chat template (written here after the behaviour of Meta's template): the system header stamps
+# `date_string`, which the template fills from `strftime_now` (today) unless the caller passes one.
+LLAMA_STYLE_TEMPLATE = (
+    "{{- bos_token }}"
+    "{%- if not date_string is defined %}{%- if strftime_now is defined %}"
+    "{%- set date_string = strftime_now('%d %b %Y') %}{%- else %}{%- set date_string = '26 Jul 2024' %}"
+    "{%- endif %}{%- endif %}"
+    "{{- '<|start_header_id|>system<|end_header_id|>\\n\\nCutting Knowledge Date: December 2023\\n' }}"
+    "{{- 'Today Date: ' + date_string + '\\n\\n<|eot_id|>' }}"
+    "{%- for message in messages %}"
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] + '<|eot_id|>' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"
+)
+
+
+def test_builder_prompts_pin_the_chat_template_date(backend):
+    import datetime
+
+    from midrl_bench.builder.config import PINNED_TEMPLATE_DATE, GenerationSpec
+
+    backend.tokenizer.chat_template = LLAMA_STYLE_TEMPLATE
+    today = datetime.date.today().strftime("%d %b %Y")
+    pinned = GenerationSpec(backend="file", options={"paths": ["x.jsonl"]}).chat_template_kwargs  # the builder default
+    assert pinned == {"date_string": PINNED_TEMPLATE_DATE}
+    unpinned = backend._prompt_text(GenerationRequest(key="a", messages=STORY))
+    rendered = backend._prompt_text(GenerationRequest(key="b", messages=STORY, chat_template_kwargs=pinned))
+    assert f"Today Date: {today}\n" in unpinned  # without the pin the prompt changes with the calendar
+    assert f"Today Date: {PINNED_TEMPLATE_DATE}\n" in rendered and (today == PINNED_TEMPLATE_DATE or today not in rendered)

@@ -17,8 +17,10 @@ class ScriptedServer:
     """An OpenAI-shaped HTTP server: answers `failures` error statuses first, then echoes; records bodies and the
     largest number of requests in flight at once."""
 
-    def __init__(self, failures: list[tuple[int, dict]] | None = None, delay_s: float = 0.0) -> None:
+    def __init__(self, failures: list[tuple[int, dict]] | None = None, delay_s: float = 0.0,
+                 ignore_n: bool = False) -> None:
         self.failures = list(failures or [])
+        self.ignore_n = ignore_n  # answer one choice whatever `n` asks, as `transformers serve` does
         self.delay_s = delay_s
         self.bodies: list[tuple[str, dict]] = []
         self.in_flight = self.max_in_flight = 0
@@ -56,7 +58,8 @@ class ScriptedServer:
                 with server.lock:
                     server.in_flight -= 1
                 status, headers = failure or (200, {})
-                payload = _echo(self.path, body) if status == 200 else {"error": {"message": f"status {status}"}}
+                asked = {**body, "n": 1} if server.ignore_n else body
+                payload = _echo(self.path, asked) if status == 200 else {"error": {"message": f"status {status}"}}
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 for name, value in headers.items():
@@ -69,11 +72,16 @@ class ScriptedServer:
 
 
 def _echo(path: str, body: dict) -> dict:
+    """`n` choices (as vLLM answers; listed last-first to check that order comes from `index`), 4 tokens each."""
     text = f"seed={body.get('seed')} " + (body["messages"][-1]["content"] if "messages" in body else body["prompt"])
-    choice = {"index": 0, "finish_reason": "length"}
-    choice.update({"message": {"role": "assistant", "content": text}} if path.endswith("/chat/completions")
-                  else {"text": text})
-    return {"choices": [choice], "usage": {"prompt_tokens": 3, "completion_tokens": 4}}
+    choices = []
+    for index in reversed(range(body.get("n", 1))):
+        choice = {"index": index, "finish_reason": "length"}
+        answer = text if body.get("n", 1) == 1 else f"{text} #{index}"
+        choice.update({"message": {"role": "assistant", "content": answer}} if path.endswith("/chat/completions")
+                      else {"text": answer})
+        choices.append(choice)
+    return {"choices": choices, "usage": {"prompt_tokens": 3, "completion_tokens": 4 * len(choices)}}
 
 
 def _backend(url: str, **options):
@@ -101,6 +109,34 @@ def test_request_bodies_one_sample_each_with_its_seed():
     assert plain["seed"] == 6 and plain["prompt"] == "Q:" and "stop" not in plain
     assert [(g.text, g.prompt_tokens, g.completion_tokens, g.finish_reason) for g in generations] == [
         ("seed=5 hi", 3, 4, "length"), ("seed=6 Q:", 3, 4, "length")]
+
+
+def test_grouped_samples_go_as_one_request_with_n_and_the_pinned_date():
+    messages = [{"role": "user", "content": "q"}]
+    pair = [GenerationRequest(key=f"p|h|{i}", messages=messages, seed=7 + i,
+                              chat_template_kwargs={"date_string": "26 Jul 2024"}) for i in range(3)]
+    with ScriptedServer() as server:
+        generations = _backend(server.base_url, group_samples=True, send_seed=False).generate(pair)
+    ((_, body),) = server.bodies  # one HTTP request for the three samples
+    assert body["n"] == 3 and "seed" not in body and body["chat_template_kwargs"] == {"date_string": "26 Jul 2024"}
+    assert [(g.key, g.text, g.completion_tokens) for g in generations] == [
+        ("p|h|0", "seed=None q #0", 4), ("p|h|1", "seed=None q #1", 4), ("p|h|2", "seed=None q #2", 4)]
+
+
+def test_a_server_that_ignores_n_is_reported():
+    pair = [GenerationRequest(key=f"k{i}", prompt="p", seed=i) for i in range(2)]
+    with ScriptedServer(ignore_n=True) as server:
+        with pytest.raises(GenerationError, match="asked for n=2, got 1 choices"):
+            _backend(server.base_url, group_samples=True).generate(pair)
+
+
+def test_next_shard_is_queued_while_one_finishes():
+    shards = [(i, [GenerationRequest(key=f"s{i}-{j}", prompt=f"p{j}", seed=j) for j in range(2)]) for i in range(3)]
+    with ScriptedServer(delay_s=0.2) as server:
+        results = list(_backend(server.base_url, max_concurrency=4).generate_shards(iter(shards)))
+    assert [index for index, _ in results] == [0, 1, 2]
+    assert [[g.key for g in gens] for _, gens in results] == [[r.key for r in reqs] for _, reqs in shards]
+    assert server.max_in_flight == 4  # shard 1 ran alongside shard 0: no drain at the shard boundary
 
 
 @pytest.mark.parametrize(

@@ -53,19 +53,26 @@ def test_rules_labeller(library, text, min_hits, expected):
     assert label == Label(expected)
 
 
+WB = {"working_backwards": "undo the +3"}
 ANSWER_CASES = [
-    # (judge reply, expected ids or the InvalidAnswer message fragment)
-    ('{"heuristics": ["working_backwards"]}', ("working_backwards",)),  # the exact protocol
-    ('  {"heuristics": ["check_the_result", "case_analysis"]}\n', ("case_analysis", "check_the_result")),  # sorted
-    ('```json\n{"heuristics": []}\n```', ()),  # a fenced JSON block is tolerated, empty list means none
-    ('Sure! {"heuristics": []}', "not a JSON object"),  # prose around the JSON is not
-    ('{"heuristics": ["guessing"]}', "unknown heuristic id(s) ['guessing']"),  # ids outside the library
-    ('{"heuristics": ["case_analysis", "case_analysis"]}', "listed twice"),  # duplicates
-    ('{"heuristic": ["case_analysis"]}', 'single key "heuristics"'),  # wrong key
-    ('{"heuristics": ["case_analysis"], "why": "x"}', 'single key "heuristics"'),  # extra key
-    ('{"heuristics": "case_analysis"}', "must be a list"),  # not a list
-    ('{"heuristics": [1, 2]}', "must be a list of id strings"),  # not strings
-    ('["case_analysis"]', 'single key "heuristics"'),  # a bare list
+    # (judge reply, expected (ids, evidence) or the InvalidAnswer message fragment)
+    ('{"heuristics": ["working_backwards"], "evidence": {"working_backwards": "undo the +3"}}',
+     (("working_backwards",), WB)),  # the exact protocol
+    ('  {"evidence": {"check_the_result": "b", "case_analysis": "a"}, "heuristics": ["check_the_result", '
+     '"case_analysis"]}\n', (("case_analysis", "check_the_result"), {"case_analysis": "a", "check_the_result": "b"})),
+    # ids sorted, key order free
+    ('```json\n{"heuristics": [], "evidence": {}}\n```', ((), {})),  # a fenced JSON block; empty list means none
+    ('Sure! {"heuristics": [], "evidence": {}}', "not a JSON object"),  # prose around the JSON is not tolerated
+    ('{"heuristics": ["guessing"], "evidence": {"guessing": "x"}}', "unknown heuristic id(s) ['guessing']"),
+    ('{"heuristics": ["case_analysis", "case_analysis"], "evidence": {"case_analysis": "x"}}', "listed twice"),
+    ('{"heuristics": ["case_analysis"]}', 'exactly the keys "heuristics" and "evidence"'),  # evidence missing
+    ('{"heuristics": [], "evidence": {}, "why": "x"}', 'exactly the keys "heuristics" and "evidence"'),  # extra key
+    ('{"heuristics": "case_analysis", "evidence": {}}', "must be a list"),  # not a list
+    ('{"heuristics": [1, 2], "evidence": {}}', "must be a list of id strings"),  # not strings
+    ('{"heuristics": ["case_analysis"], "evidence": {}}', "one quote for every listed id"),  # a label without evidence
+    ('{"heuristics": [], "evidence": {"case_analysis": "x"}}', "one quote for every listed id"),  # evidence, no label
+    ('{"heuristics": ["case_analysis"], "evidence": {"case_analysis": " "}}', "non-empty quotes"),  # blank quote
+    ('["case_analysis"]', 'exactly the keys "heuristics" and "evidence"'),  # a bare list
 ]
 
 
@@ -108,6 +115,10 @@ def test_composition_stats_counts_unjudged_and_splits_correctness():
     assert stats["correctness"]["none"]["n_verdict_none"] == 1  # a None verdict is counted, not hidden
 
 
+def _answer(*ids: str) -> str:
+    return json.dumps({"heuristics": list(ids), "evidence": {hid: f"the step using {hid}" for hid in ids}})
+
+
 def _replies_file(path, replies: dict[str, str]):
     path.write_text("".join(json.dumps({"key": k, "text": v}) + "\n" for k, v in replies.items()))
     return path
@@ -118,20 +129,29 @@ def test_llm_labeller_retries_invalid_replies_then_gives_up(library, tmp_path):
 
     traces = [_trace("first", 0), _trace("second", 1), _trace("third", 2)]
     replies = _replies_file(tmp_path / "replies.jsonl", {
-        "midrl_aime24/0/0#attempt1": '{"heuristics": ["case_analysis"]}',  # valid at once
+        "midrl_aime24/0/0#attempt1": _answer("case_analysis"),  # valid at once
         "midrl_aime24/0/1#attempt1": "I think it uses working backwards.",  # prose: retried
-        "midrl_aime24/0/1#attempt2": '{"heuristics": ["guessing"]}',  # unknown id: retried
-        "midrl_aime24/0/1#attempt3": '{"heuristics": ["working_backwards"]}',  # valid on the third try
+        "midrl_aime24/0/1#attempt2": _answer("guessing"),  # unknown id: retried
+        "midrl_aime24/0/1#attempt3": _answer("working_backwards"),  # valid on the third try
         "midrl_aime24/0/2#attempt1": "{",
         "midrl_aime24/0/2#attempt2": "{",
-        "midrl_aime24/0/2#attempt3": '{"heuristics": "x"}',  # never valid: could not judge
+        "midrl_aime24/0/2#attempt3": '{"heuristics": "x", "evidence": {}}',  # never valid: could not judge
     })
     labeller = LLMLabeller(get_backend("file", paths=[str(replies)]), library, LLMJudgeSettings(max_attempts=3))
     labels = labeller.label(traces)
-    assert labels[0] == Label(("case_analysis",), attempts=1)
-    assert labels[1] == Label(("working_backwards",), attempts=3)
+    assert labels[0] == Label(("case_analysis",), attempts=1,
+                              evidence={"case_analysis": "the step using case_analysis"})
+    assert labels[1].ids == ("working_backwards",) and labels[1].attempts == 3
     assert labels[2].ids is None and labels[2].attempts == 3 and "must be a list" in labels[2].error
     assert "- case_analysis: Case analysis. Split the problem into exhaustive cases" in labeller.rubric
+    assert '"required": ["heuristics", "evidence"]' in labeller.rubric  # the answer's JSON schema is in the prompt
+    from midrl_bench.judge.prompt import few_shot_examples
+    from midrl_bench.judge.validation_set import load_packaged, of_split
+
+    examples = few_shot_examples(library)  # dev traces whose labels this 3-heuristic library covers
+    dev_ids = {item.id for item in of_split(load_packaged(), "dev")}
+    assert examples and all(e["id"] in dev_ids and set(e["answer"]["heuristics"]) <= IDS for e in examples)
+    assert all(f"Example solution ({e['id']}):" in labeller.rubric for e in examples)
 
 
 def _aime_traces():
@@ -156,7 +176,8 @@ def test_judge_cli_rules_end_to_end(library_dir, tmp_path):
                "--library", str(library_dir), "-o", str(out)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
-    assert "rules: 4/4 traces judged; combining >= 2 heuristics: 50.0%" in completed.stdout
+    assert "rules: 4/4 traces judged; composed (>= 2 heuristics): raw 50.0%" in completed.stdout
+    assert "labeller quality not measured: the packaged validation set labels heuristics" in completed.stdout
     report = json.loads((out / "report.json").read_text())
     stats = report["composition"]["rules"]
     assert stats["frequencies"] == {"case_analysis": 0.25, "check_the_result": 0.5, "working_backwards": 0.5}
@@ -172,7 +193,7 @@ def test_both_labellers_report_agreement_and_llm_labels_resume(library, tmp_path
     from midrl_bench.generation import get_backend
 
     doc, responses = _aime_traces()
-    replies = {f"midrl_aime24/0/{i}#attempt1": json.dumps({"heuristics": ids}) for i, ids in enumerate(
+    replies = {f"midrl_aime24/0/{i}#attempt1": _answer(*ids) for i, ids in enumerate(
         [["check_the_result", "working_backwards"], ["case_analysis"], ["working_backwards"], []])}
     backend = get_backend("file", paths=[str(_replies_file(tmp_path / "replies.jsonl", replies))])
     labellers = [RulesLabeller(library), LLMLabeller(backend, library)]
@@ -185,9 +206,13 @@ def test_both_labellers_report_agreement_and_llm_labels_resume(library, tmp_path
     report = judge_samples([full], labellers, tmp_path / "out", library.ids)
     (cache,) = (tmp_path / "out" / ".midrl").glob("labels-llm-*.jsonl")
     assert len(cache.read_text().splitlines()) == 4  # 2 from the first run + only the 2 new traces
-    agreement = report["agreement"]
+    (agreement,) = report["agreement"]
     assert (agreement["first"], agreement["second"], agreement["n_both_judged"]) == ("rules", "llm", 4)
     # rules: {wb, check}, {case, check}, {wb}, {} ; llm: {check, wb}, {case}, {wb}, {}
     assert agreement["per_heuristic"]["working_backwards"]["kappa"] == pytest.approx(1.0)
     assert agreement["per_heuristic"]["check_the_result"]["kappa"] == pytest.approx(0.5)
     assert report["composition"]["llm"]["composed_share"]["mean"] == pytest.approx(0.25)
+    (differ,) = [json.loads(line) for line in (tmp_path / "out" / "disagreements.jsonl").read_text().splitlines()]
+    assert differ["key"] == "midrl_aime24/0/1" and differ["only_rules"] == ["check_the_result"]  # the one trace
+    assert differ["composed_differs"] and differ["text"] == responses[1]  # reviewable: the text is there
+    assert report["composition"]["rules"]["quality"] == {"available": False, "reason": "no validation set given"}

@@ -85,7 +85,7 @@ def test_protocol_retries_with_feedback_and_validates(judge_server, library_dir)
             assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
             assert retry[-1]["content"].startswith("Invalid answer: ")
     first = sent[f"{traces[0].key}#attempt1"].messages
-    assert first[0]["role"] == "system" and '{"heuristics": ["<id>", "<id>"]}' in first[0]["content"]
+    assert first[0]["role"] == "system" and '"required": ["heuristics", "evidence"]' in first[0]["content"]
     assert first[1]["content"] == TRACES[0]
 
 
@@ -105,8 +105,10 @@ def test_cli_both_labellers_against_the_server(judge_server, library_dir, tmp_pa
     llm = report["composition"]["llm"]
     assert llm["n_traces"] == 2 and llm["n_judged"] + llm["n_unjudged"] == 2
     assert report["labellers"]["llm"]["judge"]["model"] == model  # provenance names the judge
-    assert report["agreement"]["n_both_judged"] == llm["n_judged"]
-    assert set(report["agreement"]["per_heuristic"]) == {"case_analysis", "check_the_result", "working_backwards"}
+    (pair,) = report["agreement"]
+    assert pair["n_both_judged"] == llm["n_judged"]
+    assert set(pair["per_heuristic"]) == {"case_analysis", "check_the_result", "working_backwards"}
+    assert (out / "disagreements.jsonl").is_file()  # reviewable, even when empty
     rows = [json.loads(line) for line in (out / "labels.jsonl").read_text().splitlines()]
     assert [row["rules"]["ids"] for row in rows] == [["check_the_result", "working_backwards"], ["case_analysis"]]
     for row in rows:

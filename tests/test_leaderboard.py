@@ -12,12 +12,12 @@ import pytest
 from _leaderboard_fixtures import (
     DOCS,
     REPEATS,
+    REVISION,
     TASK,
     drop_repeat,
     drop_samples_file,
     edit_sample,
     inflate_pass_at_k,
-    lm_eval_output,
     make_run_dir,
     old_task_version,
     read_rows,
@@ -25,14 +25,16 @@ from _leaderboard_fixtures import (
     submission,
     wrong_doc,
 )
+from midrl_bench.leaderboard.cli import main as leaderboard_main
 from midrl_bench.leaderboard.rundir import Rejected, SizeLimits, load_run_dir, validate_submission_record
 from midrl_bench.leaderboard.store import ENTRIES_DIR, TABLE_FILE, read_table, submit
+from midrl_bench.leaderboard.table import results_frame
 from midrl_bench.leaderboard.validate import validate_run
 
 
-@pytest.fixture(scope="module")
-def lm_eval_dir(tiny_llama_dir, tmp_path_factory):
-    return lm_eval_output(tiny_llama_dir, tmp_path_factory.mktemp("lm-eval"))
+@pytest.fixture
+def lm_eval_dir(leaderboard_lm_eval_dir):
+    return leaderboard_lm_eval_dir
 
 
 def _with(path: str, value):
@@ -49,29 +51,32 @@ def _with(path: str, value):
 
 
 SCHEMA_CASES = [
-    # (record, field named in the rejection or None when valid)
-    (submission(), None),  # the documented example
-    (_with("mid_training", None), None),  # a baseline without mid-training
-    (_with("model.display_name", "<b>My model</b>"), None),  # free text is allowed here; it is escaped on the site
-    (_with("model.id", "org/<script>"), "model/id"),  # ids are Hub ids only
-    (_with("model.parameters", 0), "model/parameters"),  # a parameter count must be positive
-    (_with("model.parameters", "3B"), "model/parameters"),  # ... and an integer
-    (_with("rl.backend", "ppo-magic"), "rl/backend"),  # backends are an enumeration
-    (_with("contact", KeyError), "(root)"),  # contact is required
-    (_with("extra_field", 1), "(root)"),  # unknown keys are rejected
-    (_with("schema_version", 2), "schema_version"),  # only the current schema version
-    (_with("mid_training.config", "n16; rm -rf /"), "mid_training"),  # configs are plain names
+    # (record, field named in the rejection or None when valid, reason code)
+    (submission(), None, None),  # the documented example
+    (_with("mid_training", None), None, None),  # a baseline without mid-training
+    (_with("generation", KeyError), None, None),  # a run with the tasks' own generation arguments declares none
+    (_with("model.display_name", "<b>My model</b>"), None, None),  # free text is allowed; it is escaped on the site
+    (_with("model.id", "org/<script>"), "model/id", "model_id"),  # ids are Hub ids only
+    (_with("model.revision", "main"), "model/revision", "revision_not_commit"),  # a branch is not a commit
+    (_with("model.parameters", 0), "model/parameters", "schema"),  # a parameter count must be positive
+    (_with("model.parameters", "3B"), "model/parameters", "schema"),  # ... and an integer
+    (_with("rl.backend", "ppo-magic"), "rl/backend", "schema"),  # backends are an enumeration
+    (_with("contact", KeyError), "(root)", "schema"),  # contact is required
+    (_with("extra_field", 1), "(root)", "schema"),  # unknown keys are rejected
+    (_with("schema_version", 2), "schema_version", "schema"),  # only the current schema version
+    (_with("mid_training.config", "n16; rm -rf /"), "mid_training", "schema"),  # configs are plain names
+    (_with("generation", {"temperature": {"nested": 1}}), "generation/temperature", "schema"),  # scalars only
 ]
 
 
-@pytest.mark.parametrize(("record", "field"), SCHEMA_CASES)
-def test_submission_schema(record, field):
+@pytest.mark.parametrize(("record", "field", "code"), SCHEMA_CASES)
+def test_submission_schema(record, field, code):
     if field is None:
         validate_submission_record(record)
         return
     with pytest.raises(Rejected) as caught:
         validate_submission_record(record)
-    assert caught.value.code == "schema"
+    assert caught.value.code == code
     assert f"field {field}" in str(caught.value)
 
 
@@ -109,6 +114,12 @@ def test_valid_run_is_rescored_and_accepted(lm_eval_dir, tmp_path):
 
     table = datasets.load_dataset(str(store))["train"]  # the store reads as a Hub dataset repo
     assert (table[0]["pass@1"], table[0]["pass@1_stderr"]) == (pytest.approx(0.375), pytest.approx(0.125))
+    frame = results_frame(store)  # the same table as a pandas DataFrame, and as CSV through the CLI
+    assert list(frame["pass@1"]) == [pytest.approx(0.375)] and frame["identity"][0] == "checked"
+    assert leaderboard_main(["table", "--store", str(store), "--csv", str(tmp_path / "t.csv")]) == 0
+    import pandas as pd
+
+    assert pd.read_csv(tmp_path / "t.csv")["pass@1"].tolist() == [pytest.approx(0.375)]
 
 
 TAMPER_CASES = [
@@ -154,7 +165,7 @@ def test_cli_submit_accepts_then_rejects_a_duplicate(lm_eval_dir, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "accepted: midrl-test__tiny-llama__0123abc" in first.stdout
+    assert f"accepted: midrl-test--tiny-llama--{REVISION}" in first.stdout
     second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 1
     assert "rejected: duplicate_entry" in second.stderr

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _leaderboard_fixtures import TASK, lm_eval_output, make_run_dir, rewrite_responses, submission
+from _leaderboard_fixtures import REVISION, TASK, make_run_dir, renamed_model, rewrite_responses, submission
 from midrl_bench.leaderboard.serve import serve_in_thread
 from midrl_bench.leaderboard.site import build_site
 from midrl_bench.leaderboard.store import submit
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def site(tiny_llama_dir, tmp_path_factory) -> Path:
+def site(leaderboard_lm_eval_dir, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("site-test")
-    lm_eval_dir = lm_eval_output(tiny_llama_dir, root / "lm-eval")
+    lm_eval_dir = leaderboard_lm_eval_dir
     store = root / "store"
     entries = [  # (model overrides, correct responses per document -> pass@1)
         ({"id": "midrl-test/alpha", "display_name": "Alpha"}, [2, 1]),  # 0.375
@@ -34,6 +34,7 @@ def site(tiny_llama_dir, tmp_path_factory) -> Path:
     ]
     for index, (model, correct) in enumerate(entries):
         run = make_run_dir(lm_eval_dir, root / f"run{index}", submission(**model))
+        renamed_model(run, model["id"])  # one honest run stands for three models: its results name each in turn
         if correct:
             rewrite_responses(run, correct)
         submit(run, store, allow_partial=True)
@@ -108,7 +109,7 @@ def test_curves_are_shown_on_index_and_entry_pages(browser):
     from selenium.webdriver.common.by import By
 
     driver, base_url = browser
-    for page in ("", "entries/midrl-test__evil__0123abc.html"):
+    for page in ("", f"entries/midrl-test--evil--{REVISION}.html"):
         driver.get(base_url + page)
         images = driver.find_elements(By.CSS_SELECTOR, "img.curves")
         assert images, page

@@ -38,6 +38,16 @@ def test_lm_eval_hf_run_reports_pass_at_k_and_logs_all_repeats(tiny_llama_dir, t
         assert {"pass@1,all", "pass@2,all"} <= set(results[task])  # k <= repeats are reported
         assert "pass@4,all" not in results[task]  # k > repeats is absent, not faked
         assert 0.0 <= results[task]["pass@1,all"] <= 1.0
+        # issue 11's metrics, in lm-eval's own results: maj@k, avg@n, 95% bounds, rates, lengths
+        assert {"maj@1,all", "maj@2,all", "avg@n,all", "pass@2_ci95_lo,all", "pass@2_ci95_hi,all",
+                "no_answer_rate,all", "truncation_rate,all", "length_p50,all", "length_p90,all"} <= set(results[task])
+        assert results[task]["avg@n,all"] == pytest.approx(results[task]["pass@1,all"])
+        assert results[task]["pass@2_ci95_lo,all"] <= results[task]["pass@2,all"] <= results[task]["pass@2_ci95_hi,all"]
+        assert results[task]["responses,all"] == 2 * REPEATS
+        assert 0 < results[task]["length_p50,all"] <= results[task]["length_p90,all"] <= 16  # tokens, max_gen_toks 16
+        scoring = json.loads(results_file.read_text())["configs"][task]["metadata"]["scoring"]
+        assert scoring["length_unit"] == f"tokens:{tiny_llama_dir}"  # counted in the model's own tokenizer
+        assert scoring["checker"]["kind"] in {"math", "choice"} and scoring["bootstrap_iters"] > 0
         (samples_file,) = results_file.parent.glob(f"samples_{task}_*.jsonl")
         rows = [json.loads(line) for line in samples_file.read_text().splitlines()]
         assert len(rows) == 2  # --limit 2
@@ -45,6 +55,10 @@ def test_lm_eval_hf_run_reports_pass_at_k_and_logs_all_repeats(tiny_llama_dir, t
             (kept,) = row["filtered_resps"]  # the keep-all filter holds every repeat
             assert len(kept) == REPEATS
             assert row["filter"] == "all"
+            audit = row["responses"]  # every response's verdict, route and answer, to audit the score
+            assert len(audit["verdict"]) == len(audit["route"]) == len(audit["extracted"]) == REPEATS
+            assert all(route in {"boxed", "final_answer_phrase", "last_expression", "none"} for route in audit["route"])
+            assert row["pass@1"] == sum(v is True for v in audit["verdict"]) / REPEATS
 
 
 @pytest.mark.slow

@@ -39,7 +39,8 @@ def test_dry_run_trl_configs_are_valid_trainer_configs(tmp_path):
     from trl import GRPOConfig, SFTConfig
 
     text = _dry_run("trl", tmp_path / "run")
-    assert text.count("$ accelerate launch --num_processes 4 -m midrl_bench.adapters.trl.train --stage-file") == 2
+    assert text.count("/adapters/trl/accelerate/zero2.yaml --num_processes 4 -m midrl_bench.adapters.trl.train "
+                      "--stage-file") == 2  # multi-GPU default: the shipped ZeRO-2 config (tests/test_launch_commands.py)
     _, _, plans = plan_pipeline(load_spec(PAPER), "trl", "all", tmp_path / "run")
     sft_args, grpo_args = (plan.config["trainer_args"] for plan in plans)
     # bf16 is the one setting TrainingArguments checks against this machine's hardware (CPU here, GPUs in use)

@@ -1,48 +1,40 @@
-"""The RL reward and its two shims: the TRL function and the OpenRLHF reward file (called through OpenRLHF's own
-loader and calling code) must score every case identically."""
+"""The RL reward through each trainer's shim: the TRL reward function, the OpenRLHF reward file (loaded and called
+by OpenRLHF's own executor) and, in tests/test_verl_validation.py, the verl compute_score file (through verl's own
+reward loading path) must all give the rewards of the one shared table (tests/_reward_table.py)."""
 
 import asyncio
 
 import pytest
+from _reward_table import ANSWERS, CASES, COMPLETIONS, EXPECTED, UNJUDGED
 
-from midrl_bench.pipeline import reward
-from midrl_bench.pipeline.reward import (
-    correctness_rewards,
+from midrl_bench.rewards import REWARD_STATS, get_reward
+from midrl_bench.rewards.shims import (
     response_from_query,
-    trl_reward,
-    write_openrlhf_reward_file,
+    trl_reward_function,
+    verl_compute_score,
+    write_reward_file,
 )
 
-# (completion, gold answer, expected reward, expected verdict: True / False / None)
-CASES = [
-    ("2 + 2 = 4. \\boxed{4}", "4", 1.0, True),  # plain correct boxed answer
-    ("so it is \\boxed{5}", "4", 0.0, False),  # wrong answer
-    ("I think the answer is four", "4", 0.0, False),  # no final answer at all
-    ("half of it: \\boxed{\\frac{1}{2}}", "0.5", 1.0, True),  # equivalent forms count as correct
-    ("first \\boxed{3}, then corrected: \\boxed{4}", "4", 1.0, True),  # the last boxed answer is the final one
-    ("Answer: 12", "12", 1.0, True),  # an `Answer:` line counts when nothing is boxed
-    ("\\boxed{7}", "", 0.0, None),  # empty gold: could not judge -> 0.0 and counted as unjudged
-    ("\\boxed{7}", "\\text{}", 0.0, None),  # unparseable gold: could not judge
-    ("\\boxed{x^2+2x+1}", "(x+1)^2", 1.0, True),  # symbolic equivalence
-]
 
-
-def test_correctness_rewards_table():
-    before = reward.REWARD_STATS.as_dict()
-    scores = correctness_rewards([c for c, *_ in CASES], [g for _, g, *_ in CASES])
-    assert scores == [expected for _, _, expected, _ in CASES]
-    after = reward.REWARD_STATS.as_dict()
+def test_correctness_reward_table():
+    before = REWARD_STATS.as_dict()
+    batch = get_reward("math_correctness").score(COMPLETIONS, ANSWERS)
+    assert batch.scores == EXPECTED
+    assert batch.unjudged == UNJUDGED
+    after = REWARD_STATS.as_dict()
     assert after["scored"] - before["scored"] == len(CASES)
-    assert after["unjudged"] - before["unjudged"] == sum(v is None for *_, v in CASES)  # None counted, not hidden
+    assert after["unjudged"] - before["unjudged"] == sum(UNJUDGED)  # None counted, not hidden
 
 
 def test_trl_shim_reads_answer_column_and_logs_unjudged_rate():
     logged = {}
-    completions = [[{"role": "assistant", "content": c}] for c, *_ in CASES]  # conversational format
+    trl_reward = trl_reward_function("math_correctness")
+    assert trl_reward.__name__ == "math_correctness"  # TRL logs rewards/<function name>
+    completions = [[{"role": "assistant", "content": c}] for c in COMPLETIONS]  # conversational format
     scores = trl_reward(prompts=[[{"role": "user", "content": "q"}]] * len(CASES), completions=completions,
-                        answer=[g for _, g, *_ in CASES], log_metric=logged.__setitem__)
-    assert scores == [expected for _, _, expected, _ in CASES]
-    assert logged["reward/unjudged_rate"] == pytest.approx(2 / len(CASES))
+                        answer=ANSWERS, log_metric=logged.__setitem__)
+    assert scores == EXPECTED
+    assert logged["reward/unjudged_rate"] == pytest.approx(sum(UNJUDGED) / len(CASES))
     with pytest.raises(KeyError, match="answer"):
         trl_reward(prompts=["q"], completions=["\\boxed{1}"])  # the dataset lost its answer column
 
@@ -60,7 +52,7 @@ def _openrlhf_scores(reward_file, prompt, completions, answers, suffix):
     return [torch.tensor([info["rewards"]]).flatten().item() for info in infos], infos
 
 
-def test_openrlhf_reward_file_scores_like_trl(tmp_path):
+def test_openrlhf_reward_file_scores_like_trl_and_verl(tmp_path):
     from midrl_bench.pipeline.tiny import build_tokenizer
     from midrl_bench.tasks.prompts import math_prompt
 
@@ -68,13 +60,33 @@ def test_openrlhf_reward_file_scores_like_trl(tmp_path):
     # the prompt carries the instruction "...within \boxed{}", which must never be read as the answer
     prompt = tokenizer.apply_chat_template([{"role": "user", "content": math_prompt("What is 2 + 2?")}],
                                            tokenize=False, add_generation_prompt=True)
-    reward_file = write_openrlhf_reward_file(tmp_path / "reward_func.py")
-    completions, answers = [c for c, *_ in CASES], [g for _, g, *_ in CASES]
-    scores, infos = _openrlhf_scores(reward_file, prompt, completions, answers, tokenizer.eos_token)
-    trl_scores = trl_reward(prompts=[prompt] * len(CASES), completions=completions, answer=answers)
-    assert scores == trl_scores == [expected for _, _, expected, _ in CASES]
+    reward_file = write_reward_file(tmp_path / "reward_func.py", "openrlhf", "math_correctness")
+    scores, infos = _openrlhf_scores(reward_file, prompt, COMPLETIONS, ANSWERS, tokenizer.eos_token)
+    trl_scores = trl_reward_function()(prompts=[prompt] * len(CASES), completions=COMPLETIONS, answer=ANSWERS)
+    compute_score = verl_compute_score("math_correctness")  # the in-process form of verl's file
+    verl_scores = [compute_score("midrl/test", completion, gold)["score"] for completion, gold in zip(
+        COMPLETIONS, ANSWERS, strict=True)]
+    assert scores == trl_scores == verl_scores == EXPECTED
     unjudged = [info["extra_logs"]["unjudged"].item() for info in infos]
-    assert unjudged == [float(v is None) for *_, v in CASES]
+    assert unjudged == [float(flag) for flag in UNJUDGED]
+
+
+def test_reward_file_honours_the_recipe_reward_and_options(tmp_path):
+    """OpenRLHF's loader gets the named reward with its options, not the default correctness reward."""
+    from openrlhf.utils.agent import SingleTurnAgentExecutor
+
+    path = write_reward_file(tmp_path / "r.py", "openrlhf", "math_length_penalty",
+                             {"max_chars": 40, "ramp_chars": 20, "weight": 1.0})
+    executor = SingleTurnAgentExecutor(remote_rm_url=str(path))
+    completions = ["\\boxed{4}", "x" * 21 + "\\boxed{4}", "x" * 40 + "\\boxed{4}"]  # in budget, mid-ramp, over
+    infos = asyncio.run(executor._fetch_rewards_via_func(completions, [""] * 3, ["4"] * 3))
+    assert [float(info["rewards"]) for info in infos] == [1.0, 0.5, 0.0]
+
+
+def test_write_reward_file_rejects_unknown_reward(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown reward 'nope'; known: \['math_correctness'"):
+        write_reward_file(tmp_path / "r.py", "verl", "nope")
+    assert not (tmp_path / "r.py").exists()
 
 
 # (query, prompt, expected response)

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from _build_fixtures import file_config, write_config
 
-from midrl_bench.build.config import load_config
-from midrl_bench.build.runner import build
+from midrl_bench.builder.config import load_config
+from midrl_bench.builder.runner import build
 from midrl_bench.publish import cli
 from midrl_bench.publish.hub import PublishError, describe_plan, plan_publish, publish
 

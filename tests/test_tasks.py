@@ -15,7 +15,7 @@ EXPECTED_DOCS = {
     "midrl_musr_object": 256,
     "midrl_musr_team": 250,
     "midrl_humaneval": 164,
-    "midrl_toy": 48,
+    "midrl_toy": 192,  # the default (gated) toy world's held-out split
 }
 
 
@@ -90,3 +90,77 @@ def test_score_responses(task_name, template, expected):
     assert verdicts == [expected, False]
     assert table["pass@1"] == (0.5 if expected else 0.0)
     assert set(table) == {"pass@1", "pass@2"}
+
+
+def test_versions_and_sizes_come_from_the_task_yaml():
+    import yaml
+
+    for name in EXPECTED_DOCS:
+        metadata = yaml.safe_load((registry.spec(name).folder / f"{name}.yaml").read_text())["metadata"]
+        assert (registry.spec(name).version, registry.spec(name).expected_docs) == (metadata["version"],
+                                                                                   metadata["size"])
+    assert registry.spec("midrl_aime24").version >= 2  # this extraction change bumped every maths task
+
+
+def test_metadata_size_that_does_not_match_the_source_names_the_field():
+    from midrl_bench.tasks.lm_eval_hooks import pack_dataset
+
+    with pytest.raises(ValueError, match=r"midrl_aime24: expected 31 docs \(metadata.size\), got 30"):
+        pack_dataset("midrl_aime24", size=31)
+    with pytest.raises(ValueError, match="metadata.size must be an integer"):
+        pack_dataset("midrl_aime24", size="30")
+
+
+@pytest.mark.parametrize(("metadata", "field"), [
+    ({"extraction": "lenient"}, "metadata.extraction"),  # not a policy
+    ({"bootstrap_iters": 0}, "metadata.bootstrap_iters"),  # no resamples
+    ({"checker_timeout_s": float("nan")}, "metadata.checker_timeout_s"),  # never a hang
+    ({"repeats": "two"}, "metadata.repeats"),  # not an integer
+])
+def test_bad_metadata_is_rejected_by_name(metadata, field):
+    from lm_eval.tasks import TaskManager
+
+    with pytest.raises(ValueError, match=field):
+        TaskManager(include_path=include_path(), include_defaults=False, metadata=metadata).load(["midrl_aime24"])
+
+
+def test_metric_list_follows_repeats_and_strict_extraction_reaches_scoring():
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(include_path=include_path(), include_defaults=False,
+                          metadata={"repeats": 4, "extraction": "strict"})
+    task = manager.load(["midrl_amc23"])["tasks"]["midrl_amc23"]
+    names = [entry["metric"] for entry in task.config.metric_list]
+    assert {"pass@4", "maj@4", "avg@n", "pass@4_ci95_lo", "no_answer_rate", "length_p90", "responses"} <= set(names)
+    assert "pass@8" not in names and "truncation_rate" not in names  # k > repeats; no tokenizer to count tokens
+    assert task.config.metadata["scoring"]["checker"]["policy"] == "strict"
+    doc = next(iter(task.test_docs()))
+    # an answer stated without any marker counts only under the standard policy
+    values = task.process_results(doc, [[f"Therefore ${doc['answer']}$ is the result.", "no idea", "", "hmm"]])
+    assert values["no_answer_rate"] == 1.0 and values["pass@4"] == 0.0
+    assert values["responses"]["route"] == ["none"] * 4
+
+
+# (midrl eval arguments, what lm-eval receives)
+EXTRACTION_FLAG_CASES = [
+    (["--tasks", "midrl_amc23"], ["--tasks", "midrl_amc23"]),  # no flag: untouched
+    (["--extraction", "strict", "--tasks", "t"], ["--tasks", "t", "--metadata", '{"extraction": "strict"}']),  # added
+    (["--metadata", '{"repeats": 4}', "--extraction", "standard"],
+     ["--metadata", '{"repeats": 4, "extraction": "standard"}']),  # merged into the user's metadata
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), EXTRACTION_FLAG_CASES)
+def test_midrl_eval_extraction_flag_becomes_metadata(argv, expected):
+    from midrl_bench.tasks.cli import _extraction_to_metadata
+
+    assert _extraction_to_metadata(argv) == expected
+
+
+@pytest.mark.parametrize("argv", [["--extraction", "loose"], ["--extraction"], ["--metadata", "x", "--extraction",
+                                                                               "strict"]])
+def test_midrl_eval_extraction_flag_errors_are_one_line(argv):
+    from midrl_bench.tasks.cli import _extraction_to_metadata
+
+    with pytest.raises(SystemExit, match="midrl eval: "):
+        _extraction_to_metadata(argv)

@@ -29,6 +29,13 @@ def model_dir(config):
 
 
 @pytest.fixture(scope="module")
+def gate(config, model_dir):
+    from midrl_bench.toyworld.gate import gate_result
+
+    return gate_result(config, model_dir)  # measured once per model and gate settings, then cached beside it
+
+
+@pytest.fixture(scope="module")
 def probes(config, model_dir):
     from midrl_bench.toyworld.probe import probe
 
@@ -50,14 +57,31 @@ def test_cached_model_is_reused_with_provenance(config, model_dir):
     assert (model_dir / "config.json").is_file() and (model_dir / "tokenizer.json").is_file()
 
 
-def test_pretrained_model_solves_a_share_of_held_out_problems(probes):
-    results, _ = probes
-    untagged = results[None]
-    assert untagged.samples == 96
-    # measured: 60-75% of samples correct at temperature 0.6. A model that learnt only the trace format scores ~5%
-    # (it guesses small remainders), which is where 2,000 steps of 16 examples left it.
-    assert untagged.accuracy >= 0.3, untagged
-    assert untagged.accuracy <= 0.9, untagged  # and leaves headroom for mid-training and RL
+def test_the_gate_is_measured_and_reported(gate):
+    """Every check of issue 13 is measured on the default model, with its interval, and decides the gate."""
+    assert gate["enabled"] and gate["passed"] == all(check["passed"] for check in gate["checks"])
+    for check in gate["checks"]:
+        low, high = check["ci95"]
+        assert 0.0 <= low <= check["value"] <= high <= 1.0 and check["n"] > 0, check
+    names = " ".join(check["name"] for check in gate["checks"])
+    for part in ("mul_near100: tagged column_method", "mul_near100: tagged round_adjust",
+                 "series_long: tagged pair_terms", "mul: tagged column_method", "untagged pass@64",
+                 "composite: untagged mixed-strategy"):
+        assert part in names, part
+
+
+# Measured 2026-11-30 on the default model (quick gate: 8 problems per sub-type x 4 samples, 48 x 64 untagged): the
+# gate FAILS. Passing: untagged pass@64 54% (band 40-75%), mixed composite traces 0/1024, series_long tagged default
+# 9%. Failing: mul_near100 tagged default 12.5% (<= 10%), round_adjust 28% (>= 50%), series_long pair_terms 0%
+# (>= 50%), friendly mul default 72% and series default 31% (>= 80%). The traces have the right structure (terms
+# counted, parts in order) but the arithmetic slips (18+39=55): 8,000 steps of 4 examples under-train this world.
+# strict: the day the default model passes, this xfail turns into a failure and must be removed (docs/toyworld.md).
+@pytest.mark.xfail(strict=True, reason="the default gated world's model fails its gate (under-trained; docs/toyworld.md)")
+def test_the_gate_passes_on_the_default_world(gate):
+    """The world has the shape the claims need (issue 13): gated sub-types need their alternative, friendly ones
+    the default, untagged pass@64 leaves headroom, and the base model almost never mixes strategies."""
+    failed = [check["name"] for check in gate["checks"] if not check["passed"]]
+    assert gate["passed"], failed
 
 
 def test_pretrained_model_follows_strategy_tags(probes):
@@ -71,16 +95,6 @@ def test_pretrained_model_follows_strategy_tags(probes):
             assert tagged >= untagged, (strategy, tagged, untagged)
         else:  # any other strategy appears far more often with its tag than without
             assert tagged > untagged + 0.5, (strategy, tagged, untagged)
-
-
-def test_alternative_strategies_are_usable_not_just_recognisable(probes):
-    results, library = probes
-    alternatives = [s for s in library.ids if s != DEFAULT_STRATEGY]
-    solved = sum(results[s].correct for s in alternatives)
-    samples = sum(results[s].samples for s in alternatives)
-    # measured: ~20% of tagged samples correct (place value and round-and-adjust are the strong ones); a model
-    # that only copied the tagged format would solve next to none outside the remainders
-    assert solved / samples >= 0.08, (solved, samples)
 
 
 BUILD_IN_SUBPROCESS = """

@@ -8,7 +8,7 @@ from midrl_bench.config import ConfigError
 from midrl_bench.heuristics import detect_heuristics, load_library
 from midrl_bench.toyworld.config import STRATEGIES_DIR, ToyConfig, toy_config_from_dict
 from midrl_bench.toyworld.problems import FAMILIES, Problem, generate_splits, solve
-from midrl_bench.toyworld.traces import STRATEGIES, combined_trace, write_trace
+from midrl_bench.toyworld.traces import MATCHING, STRATEGIES, combined_trace, composite_trace, write_trace
 from midrl_bench.verify.math import check_answers
 
 
@@ -19,8 +19,8 @@ def library():
 
 @pytest.fixture(scope="module")
 def sample_problems():
-    return generate_splits(list(FAMILIES), {"eval": 30, "rl": 30}, seed=7)["eval"] + \
-        generate_splits(list(FAMILIES), {"eval": 30, "rl": 30}, seed=7)["rl"]
+    splits = generate_splits(list(FAMILIES), {"eval": 30, "rl": 30}, seed=7)  # every family, classic and gated
+    return splits["eval"] + splits["rl"]
 
 
 def _problem(family: str, *operands: int) -> Problem:
@@ -68,6 +68,18 @@ TRACE_CASES = [
      ["round up to 13*10=130.", "130-104=26.", "adjust: 26=13*2+0, so 0."]),
     (_problem("mod", 663, 8), "place_value",  # hundreds part divisible
      ["663 is 600+63.", "hundreds part: 600=8*75+0, left 0.", "rest part: 63=8*7+7, left 7.", "0+7=7."]),
+    (_problem("mul_near100", 89, 98), "round_adjust",  # gated: round the multiplier to 100, subtract via 200
+     ["round 98 up to 100.", "89*100=8900.", "adjust: 89*2=80*2+9*2=160+18=178.",
+      "8900-200=8700, 200-178=22, 8700+22=8722."]),
+    (_problem("mul_near100", 47, 99), "round_adjust",  # one short: the adjustment is the number itself
+     ["round 99 up to 100.", "47*100=4700.", "adjust: 47*1=40*1+7*1=40+7=47.", "4700-100=4600, 100-47=53, 4600+53=4653."]),
+    (_problem("mul_near100", 89, 98), "column_method",  # the default needs two rows and a four-digit sum
+     ["8*9=72, write 2 carry 7.", "8*8=64, plus 7 is 71, write 71.", "row 712.", "9*9=81, write 1 carry 8.",
+      "9*8=72, plus 8 is 80, write 80.", "row 8010.", "add rows: 712+8010=8722."]),
+    (_problem("series_long", 18, 21, 24, 27, 30, 33, 36, 39), "pair_terms",  # gated: first+last times the pairs
+     ["first and last: 18+39=57.", "8 terms make 4 pairs.", "57*4=50*4+7*4=200+28=228."]),
+    (_problem("series_long", *range(5, 65, 6)), "pair_terms",  # a pair sum ending in 0: one product
+     ["first and last: 5+59=64.", "10 terms make 5 pairs.", "64*5=60*5+4*5=300+20=320."]),
 ]
 
 
@@ -85,8 +97,12 @@ def test_every_trace_is_verified_by_the_math_checker(sample_problems):
         for strategy in STRATEGIES:
             pairs.append((str(problem.answer), write_trace(problem, strategy)))
             labels.append((problem.text, strategy))
-        pairs.append((str(problem.answer), combined_trace(problem, "place_value", "round_adjust")))
-        labels.append((problem.text, "combined"))
+        if problem.family == "composite":  # the mixed trace the gated world rewards
+            pairs.append((str(problem.answer), composite_trace(problem, ["round_adjust", "pair_terms"])))
+            labels.append((problem.text, "mixed"))
+        else:
+            pairs.append((str(problem.answer), combined_trace(problem, "place_value", "round_adjust")))
+            labels.append((problem.text, "combined"))
     verdicts = check_answers(pairs)
     wrong = [label for label, verdict in zip(labels, verdicts, strict=True) if verdict.correct is not True]
     assert not wrong, wrong[:5]
@@ -101,8 +117,37 @@ def test_each_strategy_is_detected_alone_and_combined(library, sample_problems):
         for strategy in STRATEGIES:
             assert detect_heuristics(write_trace(problem, strategy), library) == [strategy], (problem.text, strategy)
         for first, second in (("column_method", "pair_terms"), ("round_adjust", "place_value")):
-            found = detect_heuristics(combined_trace(problem, first, second), library)
+            mixed = composite_trace(problem, [first, second]) if problem.family == "composite" else \
+                combined_trace(problem, first, second)
+            found = detect_heuristics(mixed, library)
             assert found == sorted([first, second]), (problem.text, first, second)
+
+
+def test_composite_problems_need_a_switch(sample_problems):
+    composite = next(p for p in sample_problems if p.family == "composite")
+    product, series = composite.parts()
+    assert (product.family, series.family) == ("mul_near100", "series_long")
+    assert composite.answer == product.answer + series.answer
+    assert composite.text == f"Compute {product.expression}+{series.expression}."
+    lines = composite_trace(composite, [MATCHING["mul_near100"], MATCHING["series_long"]]).split("\n")
+    assert lines[0] == f"Two parts: {product.expression}, {series.expression}."
+    assert lines[1] == f"Round and adjust: {product.expression}." and f"Pair terms: {series.expression}." in lines
+    assert lines[-2] == f"{product.answer}+{series.answer}={composite.answer}."
+    with pytest.raises(ValueError, match="one strategy per part"):
+        composite_trace(composite, ["round_adjust"])
+
+
+def test_gated_subtypes_have_their_shape():
+    from midrl_bench.toyworld.problems import LONG_SERIES_TERMS, NEAR_100
+
+    splits = generate_splits(["mul_near100", "series_long", "composite"], {"eval": 60}, seed=3)["eval"]
+    for problem in splits:
+        if problem.family == "mul_near100":
+            assert problem.operands[1] in NEAR_100 and problem.operands[0] % 10
+        elif problem.family == "series_long":
+            assert len(problem.operands) in LONG_SERIES_TERMS and max(problem.operands) < 100
+        else:
+            assert len(problem.parts()[1].operands) == 8
 
 
 def test_library_exemplars_are_the_trace_writers_output(library):
@@ -151,7 +196,12 @@ def test_tokenizer_round_trips_and_splits_digits(library, sample_problems):
 @pytest.mark.parametrize("data, message", [
     ({"world": {"familes": ["mul"]}}, "familes"),  # typo in a world key
     ({"pretrain": {"default_share": 0.9}}, "must be 1"),  # mixture shares do not sum to 1
-    ({"demo": {"rl_group_size": 1}}, "group"),  # GRPO needs a group
+    ({"train": {"rl": {"prompts": "p.jsonl", "steps": 2}}}, "toy.train.rl.prompts: set by midrl demo"),  # a fill-in
+    ({"train": {"rl": {"steps": 2, "num_generations": 1}}}, "num_generations"),  # the recipe schema's own check
+    ({"train": {"rl": {"stepz": 2}}}, "toy.train.rl: unknown key"),  # typo inside the recipe section
+    ({"build": {"generation": {"samples_per_pair": 0}}}, "toy.build.generation.samples_per_pair"),  # builder schema
+    ({"demo": {"variants": ["n1"]}}, "variants"),  # the old knob name is not silently accepted
+    ({"gate": {"pass_at_k_min": 0.9, "pass_at_k_max": 0.5}}, "pass_at_k_min"),  # an empty gate band
 ])
 def test_config_rejects_bad_values(data, message):
     with pytest.raises(ConfigError, match=message):
@@ -160,7 +210,7 @@ def test_config_rejects_bad_values(data, message):
 
 def test_pretrained_key_tracks_what_determines_the_model():
     base = ToyConfig()
-    changed_budget = toy_config_from_dict({"demo": {"rl_steps": 3}})
+    changed_budget = toy_config_from_dict({"demo": {"seeds": 3}, "gate": {"tagged_samples": 2}})
     changed_model = toy_config_from_dict({"model": {"hidden_size": 96}})
     assert base.pretrained_key("h") == changed_budget.pretrained_key("h")  # demo budgets do not retrain
     assert base.pretrained_key("h") != changed_model.pretrained_key("h")
@@ -187,7 +237,8 @@ def _operands(text: str) -> tuple[int, ...]:
 
 @pytest.mark.parametrize("argv, message", [
     (["--quick", "--config", "x.yaml"], "not both"),  # two configs at once
-    (["--config", "no-such-file.yaml"], "file not found"),  # a missing config names the file
+    (["--preset", "study", "--quick"], "not both"),  # a preset and --quick
+    (["--config", "no-such-file.yaml"], "no-such-file.yaml"),  # a missing config names the file
     (["--quick", "--seeds", "0"], "--seeds"),  # zero repetitions
 ])
 def test_demo_cli_rejects_bad_arguments(argv, message, capsys, tmp_path):
@@ -198,19 +249,76 @@ def test_demo_cli_rejects_bad_arguments(argv, message, capsys, tmp_path):
     assert not (tmp_path / "out").exists()  # nothing was started
 
 
-def test_demo_cli_refuses_a_world_the_pack_does_not_pin(capsys, tmp_path):
+def test_demo_cli_rejects_an_unknown_arm(capsys, tmp_path):
     from midrl_bench.toyworld.cli import main
 
     config = tmp_path / "toy.yaml"
-    config.write_text("world: {eval_problems: 10}\n")
+    config.write_text("demo: {arms: [n1, n3]}\n")
     assert main(["--config", str(config), "--out", str(tmp_path / "out")]) == 2
-    assert "world.eval_problems must be 48" in capsys.readouterr().err
+    assert "demo.arms: unknown ['n3']" in capsys.readouterr().err
 
 
 def test_presets_share_the_default_world():
-    from midrl_bench.toyworld.cli import PRESETS_DIR
+    from midrl_bench.toyworld.cli import PRESETS, PRESETS_DIR
     from midrl_bench.toyworld.config import load_toy_config
 
-    quick, full = load_toy_config(PRESETS_DIR / "quick.yaml"), load_toy_config(PRESETS_DIR / "full.yaml")
-    assert quick.world == full.world == ToyConfig().world  # the midrl_toy task (default world) = the demo's world
-    assert quick.pretrained_key("h") == full.pretrained_key("h")  # one cached tiny model for both
+    configs = {name: load_toy_config(PRESETS_DIR / f"{name}.yaml") for name in PRESETS}
+    for name in ("full", "quick", "study"):  # one world (the midrl_toy task's default) and one cached tiny model
+        assert configs[name].world == ToyConfig().world, name
+        assert configs[name].pretrained_key("h") == ToyConfig().pretrained_key("h"), name
+    assert configs["classic"].world.families == ["mul", "series", "mod"] and not configs["classic"].gate.enabled
+    study = configs["study"]
+    assert study.demo.seeds >= 4 and study.eval_spec.repeats == 64 and study.demo.arms is None
+    assert study.pipeline_spec({"model": "m", "dataset": "d", "config": "n1", "prompts": "p",
+                                "reward_log": "l"}).rl.steps == 200
+
+
+def test_expected_time_is_printed_for_every_preset():
+    from midrl_bench.toyworld.cli import PRESETS, PRESETS_DIR, expected_time
+    from midrl_bench.toyworld.config import load_toy_config
+
+    minutes = {}
+    for name in PRESETS:
+        text = expected_time(load_toy_config(PRESETS_DIR / f"{name}.yaml"))
+        assert text.startswith("expected run time about ") and "slower on a shared machine" in text
+        minutes[name] = int(text.split("about ")[1].split(" min")[0])
+    assert minutes["quick"] < minutes["full"] < minutes["study"]  # the study is the long one
+
+
+def test_pack_task_follows_the_world_through_metadata(tmp_path):
+    """midrl_toy serves another world's eval split when lm-eval's metadata names its config (and size)."""
+    from midrl_bench.tasks.lm_eval_hooks import pack_dataset
+    from midrl_bench.toyworld.cli import PRESETS_DIR
+
+    classic = PRESETS_DIR / "classic.yaml"
+    dataset = pack_dataset("midrl_toy", size=48, toy_config=str(classic))["test"]
+    expected = generate_splits(["mul", "series", "mod"], {"eval": 48, "rl": 96, "train": 48, "pretrain": 6000},
+                               0)["eval"]
+    assert [row["problem"] for row in dataset] == [p.text for p in expected]
+    assert len(pack_dataset("midrl_toy")["test"]) == ToyConfig().world.eval_problems == 192  # the default world
+    with pytest.raises(ValueError, match="expected 192 docs"):
+        pack_dataset("midrl_toy", toy_config=str(classic))  # the YAML's size is the default world's
+
+
+def test_gated_pretraining_mix(library):
+    """No solve-and-check traces; each alternative seen on its own gated sub-type about as often as the default or
+    more (expected shares 0.483 vs 0.45; the default model's corpus drew pair_terms 2486 vs default 2518 times on
+    series_long, 0.99x); about 10% untagged alternatives; composites only with one strategy throughout."""
+    from collections import Counter
+
+    from midrl_bench.toyworld.corpus import pretraining_examples
+
+    config = ToyConfig()  # the default model's exact corpus (its pre-training split and example count)
+    world = config.world
+    problems = generate_splits(world.families, world.sizes(), world.seed, world.difficulty)["pretrain"]
+    count = config.pretrain.max_steps * config.pretrain.batch_size
+    examples = pretraining_examples(problems, library, config.pretrain, count)
+    cycled = [problems[i % len(problems)] for i in range(count)]
+    kinds = Counter(e["kind"].split(":")[0] for e in examples)
+    assert kinds["combined"] == 0 and 0.09 < kinds["alternative"] / count < 0.11
+    for family, strategy in MATCHING.items():
+        used = Counter(e["kind"].split(":")[-1] for e, p in zip(examples, cycled, strict=True) if p.family == family)
+        assert used[strategy] >= 0.95 * used["default"], (family, used)
+    for example, problem in zip(examples, cycled, strict=True):
+        if problem.family == "composite":
+            assert len(detect_heuristics(example["completion"][0]["content"], library)) == 1

@@ -20,9 +20,9 @@ from midrl_bench.adapters.openrlhf import commands
 
 from midrl_bench.config import ConfigError, from_dict
 from midrl_bench.pipeline import data as pipeline_data
-from midrl_bench.pipeline.reward import write_openrlhf_reward_file
 from midrl_bench.pipeline.runner import RunContext, StagePlan, stage_start_model
 from midrl_bench.pipeline.spec import PipelineSpec
+from midrl_bench.rewards.shims import write_reward_file
 
 REWARD_FILE = "reward_func.py"
 SPEC_OWNED = {  # flags set from the recipe; overriding them in backend_options would fork the recipe
@@ -30,6 +30,8 @@ SPEC_OWNED = {  # flags set from the recipe; overriding them in backend_options 
     "actor.adam.lr", "train.max_epochs", "train.batch_size", "rollout.batch_size", "rollout.n_samples_per_prompt",
     "rollout.max_new_tokens", "data.max_len", "algo.kl.init_coef", "algo.advantage.estimator", "train.seed",
     "reward.remote_url", "ckpt.output_dir", "rollout.temperature", "data.label_key", "data.input_key",
+    "actor.eps_clip", "actor.eps_clip_low_high", "actor.loss_agg_mode",
+    "algo.advantage.is_correction_level", "actor.adam.betas", "actor.adam.weight_decay", "actor.max_norm",
 }
 
 
@@ -51,6 +53,10 @@ class OpenRLHFOptions:
     adam_offload: bool = False
     packing_samples: bool = False
     sft_launcher: Literal["deepspeed", "torchrun"] = "deepspeed"
+    hostfile: str | None = None  # deepspeed, num_nodes > 1: `host slots=N` per line (DeepSpeed starts all nodes)
+    master_addr: str | None = None  # num_nodes > 1: node 0's address (deepspeed --master_addr / torchrun rendezvous)
+    master_port: int = 29500
+    rdzv_id: str = "midrl-openrlhf-sft"  # torchrun, num_nodes > 1: the rendezvous id every node uses
     omp_threads_per_process: int = 4
     sft_args: dict[str, Any] = field(default_factory=dict)  # extra train_sft flags, dotted names without "--"
     ppo_args: dict[str, Any] = field(default_factory=dict)  # extra train_ppo_ray flags
@@ -69,6 +75,7 @@ class OpenRLHFBackend:
             owned = sorted(set(extra) & SPEC_OWNED)
             if owned:
                 raise ConfigError(f"backend_options.openrlhf.{key}: {owned} are set by the recipe; change the recipe")
+        commands.check_multinode(self.options)
 
     def plan(self, ctx: RunContext, stages: list[str]) -> list[StagePlan]:
         plans = [self._stage_plan(ctx, stage, stages) for stage in stages]
@@ -115,7 +122,7 @@ class OpenRLHFBackend:
         stage_dir = ctx.stage_dir(plan.stage)
         stage_dir.mkdir(parents=True, exist_ok=True)
         if plan.stage == "rl":
-            write_openrlhf_reward_file(stage_dir / REWARD_FILE, ctx.spec.rl.reward)
+            write_reward_file(stage_dir / REWARD_FILE, "openrlhf", ctx.spec.rl.reward, ctx.spec.rl.reward_options)
         if plan.config["model_revision"]:
             from huggingface_hub import snapshot_download
 

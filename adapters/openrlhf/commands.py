@@ -4,7 +4,7 @@ Spec -> OpenRLHF:
     midtrain  -> openrlhf.cli.train_sft: --model.model_name_or_path, --data.dataset (jsonl), --data.input_key prompt
                  --data.output_key completion --data.apply_chat_template (loss on the response only),
                  --train.batch_size / --train.micro_batch_size, --train.max_epochs, --adam.lr, --data.max_len
-    rl        -> openrlhf.cli.train_ppo_ray: --algo.advantage.estimator group_norm (GRPO), --rollout.n_samples_per_prompt,
+    rl        -> openrlhf.cli.train_ppo_ray: --algo.advantage.estimator group_norm (GRPO; dr_grpo without std), --rollout.n_samples_per_prompt,
                  --rollout.batch_size (prompts) with --train.batch_size = prompts x samples (one optimiser step per
                  rollout batch, like TRL with num_iterations 1), --rollout.max_new_tokens, --data.max_len = prompt +
                  response, --algo.kl.init_coef (0: no reference model), --actor.adam.lr, --reward.remote_url
@@ -70,15 +70,15 @@ def ppo_values(spec: PipelineSpec, opts: Any, model: str, data_file: str, reward
     kl_loss = rl.beta > 0
     return {
         "actor.model_name_or_path": model, "reward.remote_url": reward_file,
-        "algo.advantage.estimator": "group_norm", "rollout.n_samples_per_prompt": rl.num_generations,
+        "rollout.n_samples_per_prompt": rl.num_generations,
         "rollout.batch_size": rl.batch_prompts, "train.batch_size": rl.batch_prompts * rl.num_generations,
         "rollout.micro_batch_size": rl.micro_batch_size, "train.micro_batch_size": rl.micro_batch_size,
         "train.max_epochs": 1, "train.num_episodes": rl.epochs or 1,
         "data.max_samples": rl.steps * rl.batch_prompts if rl.steps is not None else None,
         "rollout.max_new_tokens": rl.max_response_tokens, "data.max_len": rl.max_prompt_tokens + rl.max_response_tokens,
-        "rollout.temperature": rl.temperature, "rollout.top_p": rl.top_p, "actor.eps_clip": rl.clip_epsilon,
+        "rollout.temperature": rl.temperature, "rollout.top_p": rl.top_p,
         "algo.kl.init_coef": rl.beta, "algo.kl.use_loss": kl_loss, "algo.kl.estimator": "k3" if kl_loss else None,
-        "actor.loss_agg_mode": "token-mean", "actor.adam.lr": rl.lr, "actor.lr_scheduler": rl.lr_scheduler,
+        **grpo_objective_values(spec), "actor.adam.lr": rl.lr, "actor.lr_scheduler": rl.lr_scheduler,
         "actor.lr_warmup_ratio": rl.warmup_ratio, "actor.min_lr_ratio": rl.min_lr_ratio,
         "data.prompt_dataset": data_file, "data.input_key": "prompt", "data.label_key": "answer",
         "data.apply_chat_template": True, "train.seed": spec.seed,
@@ -96,13 +96,56 @@ def ppo_values(spec: PipelineSpec, opts: Any, model: str, data_file: str, reward
     }
 
 
+def grpo_objective_values(spec: PipelineSpec) -> dict[str, Any]:
+    """The recipe's GRPO objective as train_ppo_ray flags, every one explicit (see docs/backends.md).
+
+    Mean-only advantages (std_normalization: false) need the `dr_grpo` estimator: OpenRLHF 0.11's group_norm always
+    divides by the group std, and --algo.advantage.no_std_norm only affects the batch whitening of gae / reinforce /
+    reinforce_baseline (openrlhf/trainer/ppo_utils/experience_maker.py). Importance-sampling correction, when on,
+    is OpenRLHF's sequence-level mask with its default [0.5, 5.0] bounds.
+    """
+    rl = spec.rl
+    high = rl.clip_epsilon_high if rl.clip_epsilon_high is not None else rl.clip_epsilon
+    return {
+        "actor.eps_clip": rl.clip_epsilon, "actor.eps_clip_low_high": [rl.clip_epsilon, high],
+        "algo.advantage.estimator": "group_norm" if rl.std_normalization else "dr_grpo",
+        "actor.loss_agg_mode": rl.loss_aggregation,
+        "algo.advantage.is_correction_level": "seq" if rl.importance_sampling_correction else "off",
+        "actor.adam.betas": list(rl.adam_betas), "actor.adam.weight_decay": rl.weight_decay,
+        "actor.max_norm": rl.max_grad_norm,
+    }
+
+
 def sft_launch(opts: Any) -> list[str]:
-    """The launcher prefix for train_sft (DeepSpeed's launcher, or torchrun)."""
+    """The launcher prefix for train_sft.
+
+    deepspeed, one node: `deepspeed --num_gpus G --module ...`; several nodes: `--hostfile` (one `host slots=G` line
+    per node; DeepSpeed starts every node from node 0 over pdsh/ssh) with `--master_addr/--master_port`.
+    torchrun, one node: `--standalone`; several nodes: the same command on every node, meeting at a c10d rendezvous
+    (`--rdzv_backend c10d --rdzv_endpoint MASTER:PORT --rdzv_id ID`; node ranks are assigned by the rendezvous).
+    """
+    module = "openrlhf.cli.train_sft"
+    gpus = str(opts.num_gpus_per_node)
     if opts.sft_launcher == "torchrun":
-        return ["torchrun", "--nnodes", str(opts.num_nodes), "--nproc_per_node", str(opts.num_gpus_per_node),
-                "-m", "openrlhf.cli.train_sft"]
-    nodes = ["--num_nodes", str(opts.num_nodes)] if opts.num_nodes > 1 else []
-    return ["deepspeed", *nodes, "--num_gpus", str(opts.num_gpus_per_node), "--module", "openrlhf.cli.train_sft"]
+        if opts.num_nodes == 1:
+            return ["torchrun", "--standalone", "--nproc_per_node", gpus, "-m", module]
+        return ["torchrun", "--nnodes", str(opts.num_nodes), "--nproc_per_node", gpus, "--rdzv_backend", "c10d",
+                "--rdzv_endpoint", f"{opts.master_addr}:{opts.master_port}", "--rdzv_id", opts.rdzv_id, "-m", module]
+    if opts.num_nodes == 1:
+        return ["deepspeed", "--num_gpus", gpus, "--module", module]
+    return ["deepspeed", "--hostfile", opts.hostfile, "--num_nodes", str(opts.num_nodes), "--num_gpus", gpus,
+            "--master_addr", opts.master_addr, "--master_port", str(opts.master_port), "--module", module]
+
+
+def check_multinode(opts: Any) -> None:
+    """Several nodes need a meeting point: node 0's address, and for DeepSpeed's launcher a hostfile."""
+    if opts.num_nodes == 1:
+        return
+    if not opts.master_addr:
+        raise ConfigError("backend_options.openrlhf.master_addr: required with num_nodes > 1 (node 0's address)")
+    if opts.sft_launcher == "deepspeed" and not opts.hostfile:
+        raise ConfigError("backend_options.openrlhf.hostfile: DeepSpeed's launcher needs a hostfile with num_nodes > 1 "
+                          "(one `host slots=GPUS` line per node), or use sft_launcher: torchrun")
 
 
 def ppo_launch(opts: Any) -> list[str]:

@@ -11,9 +11,10 @@ Spec -> TRL (1.16) names:
     rl.beta / lr / temperature / clip_epsilon -> beta / learning_rate / temperature / epsilon
     rl.batch_prompts                          -> completions per step = batch_prompts * num_generations
     rl.steps | rl.epochs                      -> max_steps | num_train_epochs
-GRPO uses loss_type "dapo" (token-level mean over the batch) and scale_rewards "group", the aggregation and
-normalisation that OpenRLHF's group_norm estimator with token-mean loss uses, so both backends optimise the same
-objective. `backend_options.trl` (see `TRLOptions`) chooses the launcher, vLLM and extra trainer fields.
+The GRPO objective (loss aggregation, std normalisation, clip low/high, importance-sampling correction) comes from
+the recipe via `grpo_objective_args`, so TRL, OpenRLHF and verl optimise the same objective (see docs/backends.md). `backend_options.trl` (see `TRLOptions`) chooses the launcher, vLLM and extra trainer fields.
+Launch, sharding and precision (fp32 master weights, bf16 autocast; DDP / ZeRO-2 / ZeRO-3 / FSDP; one or several
+nodes) are in `launch.py`; every stage plan states them under `precision`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from midrl_bench.adapters.trl import launch
+
 from midrl_bench.config import ConfigError, from_dict
 from midrl_bench.pipeline import data as pipeline_data
 from midrl_bench.pipeline.runner import RunContext, StagePlan, stage_start_model
@@ -39,8 +42,14 @@ ENTRY_MODULE = "midrl_bench.adapters.trl.train"
 @dataclass(frozen=True)
 class TRLOptions:
     launcher: Literal["in_process", "python", "accelerate", "torchrun"] = "in_process"
-    num_processes: int = 1  # devices (accelerate / torchrun)
-    accelerate_config: str | None = None  # an accelerate config file (DeepSpeed / FSDP), recipe-relative
+    num_processes: int = 1  # processes (GPUs) per machine (accelerate / torchrun)
+    num_machines: int = 1  # nodes; > 1 needs main_process_ip; each node's rank comes from MIDRL_MACHINE_RANK
+    main_process_ip: str | None = None  # node 0's address (accelerate --main_process_ip / torchrun rendezvous)
+    main_process_port: int = 29500
+    sharding: Literal["auto", "ddp", "zero2", "zero3", "fsdp"] = "auto"  # shipped accelerate config; auto = zero2
+    #                                                                     for more than one process
+    accelerate_config: str | None = None  # your own accelerate config file instead (recipe-relative)
+    master_weights: Literal["fp32", "model_dtype"] = "fp32"  # fp32: load float32, bf16/fp16 autocast
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto = cuda when available
     use_vllm: bool | None = None  # None = on when training on cuda
     vllm_mode: Literal["colocate", "server"] = "colocate"
@@ -55,7 +64,8 @@ class TRLOptions:
 SPEC_OWNED = {  # trainer fields set from the spec; overriding them in backend_options would fork the recipe
     "learning_rate", "num_train_epochs", "max_steps", "max_length", "per_device_train_batch_size",
     "gradient_accumulation_steps", "seed", "num_generations", "max_completion_length", "beta", "temperature",
-    "top_p", "epsilon", "completion_only_loss", "use_cpu", "bf16", "use_vllm", "output_dir",
+    "top_p", "epsilon", "completion_only_loss", "use_cpu", "bf16", "use_vllm", "output_dir", "epsilon_high",
+    "scale_rewards", "loss_type", "vllm_importance_sampling_correction", "num_iterations", "fp16",
 }
 
 
@@ -64,6 +74,10 @@ class TRLBackend:
 
     def __init__(self, spec: PipelineSpec) -> None:
         self.options = from_dict(TRLOptions, spec.backend_options.trl, where="backend_options.trl")
+        for name in ("num_processes", "num_machines", "main_process_port"):
+            if getattr(self.options, name) <= 0:
+                raise ConfigError(f"backend_options.trl.{name} must be > 0, got {getattr(self.options, name)!r}")
+        launch.check_launch_options(self.options)
         _check_extra_fields(self.options)
 
     # ------------------------------------------------------------------ plan
@@ -74,27 +88,30 @@ class TRLBackend:
             model_in = stage_start_model(ctx, stage, stages, lambda s: str(ctx.stage_dir(s) / "checkpoint"))
             args = self.sft_args(ctx.spec) if stage == "midtrain" else self.grpo_args(ctx.spec)
             data_name = pipeline_data.MIDTRAIN_FILE if stage == "midtrain" else pipeline_data.RL_PROMPTS_FILE
+            precision = launch.precision_plan(self.options, ctx.spec.model.dtype, self._device())
             config = {
                 "stage": stage, "stage_dir": str(stage_dir), "model_path": model_in,
                 "revision": ctx.base_revision if model_in == ctx.base_model else None,
-                "dtype": ctx.spec.model.dtype, "chat_template": ctx.spec.chat_template_text(),
-                "data_file": str(ctx.data_file(data_name)), "trainer_args": args,
+                "dtype": precision["load_dtype"], "chat_template": ctx.spec.chat_template_text(),
+                "data_file": str(ctx.data_file(data_name)), "trainer_args": args, "precision": precision,
             }
+            if self.options.num_machines > 1:  # what every node runs (node r: MIDRL_MACHINE_RANK=r midrl train ...)
+                config["node_commands"] = [self.command(stage_dir / "stage.json", ctx.spec, rank)
+                                           for rank in range(self.options.num_machines)]
+            if stage == "rl":
+                config["reward"] = {"name": ctx.spec.rl.reward, "options": dict(ctx.spec.rl.reward_options)}
             plans.append(StagePlan(stage, self.name, model_in, str(stage_dir / "checkpoint"),
                                    self.command(stage_dir / "stage.json", ctx.spec), config,
                                    in_process=self.options.launcher == "in_process",
                                    env={"OMP_NUM_THREADS": "1"} if self._device() == "cpu" else {}))
         return plans
 
-    def command(self, stage_file: Path, spec: PipelineSpec) -> list[str]:
+    def command(self, stage_file: Path, spec: PipelineSpec, rank: int | None = None) -> list[str]:
+        """The launch command for node `rank` (default: this node, MIDRL_MACHINE_RANK)."""
         entry = ["-m", ENTRY_MODULE, "--stage-file", str(stage_file)]
-        opts = self.options
-        if opts.launcher == "accelerate":
-            config = ["--config_file", str(spec.resolve_path(opts.accelerate_config))] if opts.accelerate_config else []
-            return ["accelerate", "launch", *config, "--num_processes", str(opts.num_processes), *entry]
-        if opts.launcher == "torchrun":
-            return ["torchrun", "--nproc_per_node", str(opts.num_processes), *entry]
-        return [sys.executable, *entry]
+        rank = launch.machine_rank(self.options) if rank is None else rank
+        return launch.node_command(self.options, entry, spec.resolve_path, sys.executable, rank,
+                                   f"midrl-{spec.name}-{stage_file.parent.name}")
 
     def _device(self) -> str:
         if self.options.device != "auto":
@@ -105,8 +122,8 @@ class TRLBackend:
 
     def _common_args(self, spec: PipelineSpec) -> dict[str, Any]:
         cpu = self._device() == "cpu"
-        bf16 = not cpu and spec.model.dtype in ("auto", "bfloat16")
-        args = {"seed": spec.seed, "use_cpu": cpu, "bf16": bf16, "report_to": "none",
+        flags = launch.precision_plan(self.options, spec.model.dtype, self._device())["trainer_flags"]
+        args = {"seed": spec.seed, "use_cpu": cpu, **flags, "report_to": "none",
                 "logging_steps": self.options.logging_steps, "save_strategy": self.options.save_strategy}
         # Always explicit: TRL 1.16's SFTConfig and GRPOConfig turn it on by default, which on a CPU-sized model
         # only recomputes the forward pass. `activation_checkpointing` is transformers 5's name for it.
@@ -119,7 +136,7 @@ class TRLBackend:
             **self._common_args(spec), "learning_rate": mid.lr, "num_train_epochs": mid.epochs,
             "per_device_train_batch_size": mid.micro_batch_size,
             "gradient_accumulation_steps": _accumulation(mid.batch_size, mid.micro_batch_size,
-                                                         self.options.num_processes, "midtrain.batch_size"),
+                                                         launch.world_size(self.options), "midtrain.batch_size"),
             "max_length": mid.max_length_tokens, "completion_only_loss": mid.completion_only_loss,
             "lr_scheduler_type": mid.lr_scheduler, "warmup_steps": mid.warmup_ratio,
         }
@@ -132,13 +149,13 @@ class TRLBackend:
         completions = rl.batch_prompts * rl.num_generations
         use_vllm = self.options.use_vllm if self.options.use_vllm is not None else self._device() == "cuda"
         args = {
-            **self._common_args(spec), "learning_rate": rl.lr, "beta": rl.beta, "epsilon": rl.clip_epsilon,
+            **self._common_args(spec), "learning_rate": rl.lr, "beta": rl.beta,
             "num_generations": rl.num_generations, "max_completion_length": rl.max_response_tokens,
             "temperature": rl.temperature, "top_p": rl.top_p, "per_device_train_batch_size": rl.micro_batch_size,
             "gradient_accumulation_steps": _accumulation(completions, rl.micro_batch_size,
-                                                         self.options.num_processes, "rl.batch_prompts"),
-            "loss_type": "dapo", "scale_rewards": "group", "num_iterations": 1,
-            "lr_scheduler_type": rl.lr_scheduler, "warmup_steps": rl.warmup_ratio, "use_vllm": use_vllm,
+                                                         launch.world_size(self.options), "rl.batch_prompts"),
+            "num_iterations": 1, "lr_scheduler_type": rl.lr_scheduler, "warmup_steps": rl.warmup_ratio,
+            "use_vllm": use_vllm, **grpo_objective_args(spec),
         }
         args.update({"max_steps": rl.steps} if rl.steps is not None else {"num_train_epochs": rl.epochs})
         if rl.lr_scheduler == "cosine_with_min_lr":
@@ -171,6 +188,25 @@ class TRLBackend:
             raise RuntimeError(f"trl {plan.stage}: `{' '.join(plan.command)}` failed ({done.returncode}); see {log}")
         metrics = json.loads((ctx.stage_dir(plan.stage) / METRICS_FILE).read_text(encoding="utf-8"))
         return {"checkpoint": plan.checkpoint, **metrics}
+
+
+def grpo_objective_args(spec: PipelineSpec) -> dict[str, Any]:
+    """The recipe's GRPO objective in GRPOConfig names, every field explicit (no TRL default is relied on).
+
+    loss_type "dapo" = token-level mean over the accumulated batch (token-mean); "grpo" = mean over sequences of
+    per-sequence token means (seq-mean-token-mean). scale_rewards "group" divides by the group's std. TRL 1.16
+    turns vLLM importance-sampling correction on by default; the recipe decides.
+    """
+    rl = spec.rl
+    return {
+        "epsilon": rl.clip_epsilon,
+        "epsilon_high": rl.clip_epsilon_high if rl.clip_epsilon_high is not None else rl.clip_epsilon,
+        "scale_rewards": "group" if rl.std_normalization else "none",
+        "loss_type": "dapo" if rl.loss_aggregation == "token-mean" else "grpo",
+        "vllm_importance_sampling_correction": rl.importance_sampling_correction,
+        "weight_decay": rl.weight_decay, "adam_beta1": rl.adam_betas[0], "adam_beta2": rl.adam_betas[1],
+        "max_grad_norm": rl.max_grad_norm,
+    }
 
 
 def _accumulation(total: int, micro: int, processes: int, where: str) -> int:

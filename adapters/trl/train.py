@@ -5,8 +5,11 @@ keyword arguments); this module runs it either in the calling process or as the 
 
     accelerate launch --num_processes 8 -m midrl_bench.adapters.trl.train --stage-file RUN/midtrain/stage.json
 
-The final model is saved with `save_pretrained` in `<stage dir>/checkpoint`, and the trainer's log history in
-`<stage dir>/metrics.json`.
+The trainer config is built before the model is loaded (under ZeRO-3 that lets transformers load the weights
+sharded). The model is loaded in the stage file's `dtype` (float32 for fp32 master weights; the trainer's bf16 flag
+adds autocast). The final model is saved by `trainer.save_model` in `<stage dir>/checkpoint` on every rank (under
+ZeRO-3 and FSDP gathering the weights is a collective; the trainer writes the files on the main process only), and
+the trainer's log history in `<stage dir>/metrics.json`.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ def run_sft(stage: dict[str, Any]) -> dict[str, Any]:
     """Mid-training with TRL's SFTTrainer; completion-only loss on prompt-completion records."""
     from trl import SFTConfig, SFTTrainer
 
+    args = SFTConfig(output_dir=str(Path(stage["stage_dir"]) / "trainer"), **stage["trainer_args"])
     model, tokenizer = load_model_and_tokenizer(stage["model_path"], stage.get("revision"), stage["dtype"],
                                                 stage.get("chat_template"))
-    args = SFTConfig(output_dir=str(Path(stage["stage_dir"]) / "trainer"), **stage["trainer_args"])
     trainer = SFTTrainer(model=model, args=args, train_dataset=_dataset(stage["data_file"]),
                          processing_class=tokenizer)
     trainer.train()
@@ -54,14 +57,16 @@ def run_sft(stage: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_grpo(stage: dict[str, Any]) -> dict[str, Any]:
-    """GRPO with TRL's GRPOTrainer and the verified-correctness reward."""
+    """GRPO with TRL's GRPOTrainer and the recipe's reward (`rl.reward`, midrl_bench.rewards)."""
     from trl import GRPOConfig, GRPOTrainer
 
-    from midrl_bench.pipeline.reward import REWARD_STATS, trl_reward
+    from midrl_bench.rewards import REWARD_STATS
+    from midrl_bench.rewards.shims import trl_reward_function
 
+    args = GRPOConfig(output_dir=str(Path(stage["stage_dir"]) / "trainer"), **stage["trainer_args"])
     model, tokenizer = load_model_and_tokenizer(stage["model_path"], stage.get("revision"), stage["dtype"],
                                                 stage.get("chat_template"))
-    args = GRPOConfig(output_dir=str(Path(stage["stage_dir"]) / "trainer"), **stage["trainer_args"])
+    trl_reward = trl_reward_function(stage["reward"]["name"], stage["reward"]["options"])
     trainer = GRPOTrainer(model=model, reward_funcs=[trl_reward], args=args,
                           train_dataset=_dataset(stage["data_file"]), processing_class=tokenizer)
     before = REWARD_STATS.as_dict()  # process-wide counts: report this run's share only
@@ -74,8 +79,8 @@ def _finish(trainer: Any, tokenizer: Any, stage: dict[str, Any], **extra: Any) -
     stage_dir = Path(stage["stage_dir"])
     checkpoint = stage_dir / CHECKPOINT_DIR
     metrics = {"log_history": trainer.state.log_history, "global_step": trainer.state.global_step, **extra}
+    trainer.save_model(str(checkpoint))  # every rank: a collective under ZeRO-3 / FSDP (files: main process only)
     if trainer.accelerator.is_main_process:
-        trainer.save_model(str(checkpoint))
         tokenizer.save_pretrained(str(checkpoint))
         (stage_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
     trainer.accelerator.wait_for_everyone()

@@ -7,7 +7,12 @@ A caller (the builder's generate stage, the judge, the toy world) builds `Genera
 - `hf`: transformers `generate`, batched with left padding, CPU or GPU (`midrl_bench.generation.hf`);
 - `vllm`: vLLM's offline engine, tensor parallel inside an engine, data parallel over engines (`.vllm`);
 - `openai`: any OpenAI-compatible HTTP server (vLLM, SGLang, `transformers serve`), one request per sample (`.openai_compat`);
+- `ray`: Ray Data LLM (vLLM engines as one streaming Ray Data stage over a cluster) (`.ray_llm`);
 - `file`: completions produced elsewhere, read from JSONL keyed by `key` (`.file`).
+
+Batches of many shards go through `generate_shards(iterable of (shard, requests))`, which yields `(shard, generations)`
+in shard order. The default runs the shards one after the other; the engine backends (`vllm`, `openai`, `ray`)
+override it to keep the next shards queued while one finishes, so engines never drain between shards.
 
 Heavy libraries are imported only inside the backend that needs them; importing this module is cheap.
 """
@@ -15,7 +20,7 @@ Heavy libraries are imported only inside the backend that needs them; importing 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -57,6 +62,8 @@ class GenerationRequest:
     prompt: str | None = None
     sampling: SamplingParams = field(default_factory=SamplingParams)
     seed: int = 0
+    # extra variables for the chat template (e.g. {"date_string": "26 Jul 2024"}); ignored for raw prompts
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not self.key:
@@ -105,16 +112,63 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "vllm": ("midrl_bench.generation.vllm", "VLLMBackend"),
     "openai": ("midrl_bench.generation.openai_compat", "OpenAIBackend"),
     "file": ("midrl_bench.generation.file", "FileBackend"),
+    "ray": ("midrl_bench.generation.ray_llm", "RayLLMBackend"),
 }
+
+
+def backend_class(name: str, where: str = "backend") -> Any:
+    if name not in BACKENDS:
+        raise ConfigError(f"{where}: unknown generation backend {name!r}; choose one of {sorted(BACKENDS)}")
+    module_name, class_name = BACKENDS[name]
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def validate_backend_options(name: str, options: dict[str, Any], where: str) -> Any:
+    """The backend's `Options` built from `options` (unknown keys and bad values rejected, naming `where`).
+
+    Cheap: backend modules import their engines only when a backend is constructed, so configs are checked at
+    load time, before any model is loaded.
+    """
+    return from_dict(backend_class(name, where).Options, options, where=where)
+
+
+def generate_shards_sequentially(backend: Any, shards: Iterable[tuple[int, list[GenerationRequest]]]
+                                 ) -> Iterator[tuple[int, list[Generation]]]:
+    """The default `generate_shards`: one `generate` call per shard, in order."""
+    for index, requests in shards:
+        yield index, backend.generate(requests)
+
+
+def generate_shards(backend: Any, shards: Iterable[tuple[int, list[GenerationRequest]]]
+                    ) -> Iterator[tuple[int, list[Generation]]]:
+    """`backend.generate_shards(shards)` when the backend pipelines shards, else one `generate` per shard."""
+    method = getattr(backend, "generate_shards", None)
+    return method(shards) if method is not None else generate_shards_sequentially(backend, shards)
+
+
+def group_samples(requests: list[GenerationRequest]) -> list[list[int]]:
+    """Positions of consecutive requests that differ only in key and seed: one engine request with `n = len(group)`.
+
+    The builder plans `samples_per_pair` consecutive requests per (problem, heuristic) with the same prompt and
+    sampling, so each group is one pair and the engine samples its candidates together (prefix shared once).
+    """
+    groups: list[list[int]] = []
+    for index, request in enumerate(requests):
+        if groups and _same_prompt(requests[groups[-1][0]], request):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
+def _same_prompt(a: GenerationRequest, b: GenerationRequest) -> bool:
+    return (a.messages, a.prompt, a.sampling, a.chat_template_kwargs) == \
+        (b.messages, b.prompt, b.sampling, b.chat_template_kwargs)
 
 
 def get_backend(name: str, **options: Any) -> GenerationBackend:
     """Build backend `name` from keyword options, validated by its `Options` dataclass (unknown keys rejected)."""
-    if name not in BACKENDS:
-        raise ConfigError(f"backend: unknown generation backend {name!r}; choose one of {sorted(BACKENDS)}")
-    module_name, class_name = BACKENDS[name]
-    backend_class = getattr(importlib.import_module(module_name), class_name)
-    return backend_class(from_dict(backend_class.Options, options, where=f"backend.{name}"))
+    return backend_class(name)(validate_backend_options(name, options, where=f"backend.{name}"))
 
 
 def truncate_at_stop(text: str, stop: Iterable[str]) -> tuple[str, bool]:

@@ -107,7 +107,7 @@ def _to_generation(row: dict[str, Any], where: str, request: GenerationRequest) 
 
 
 def write_requests(path: str | Path, requests: list[GenerationRequest]) -> None:
-    """Export requests as JSONL (`key`, `messages` or `prompt`, `sampling`, `seed`) for an external generator."""
+    """Export requests as JSONL (`key`, `messages` or `prompt`, `sampling`, `seed`, `chat_template_kwargs`) for an external generator."""
     check_unique_keys(requests, "file")
     rows = []
     for request in requests:
@@ -116,5 +116,7 @@ def write_requests(path: str | Path, requests: list[GenerationRequest]) -> None:
             request.messages if request.messages is not None else request.prompt
         )
         row.update(sampling=to_dict(request.sampling), seed=request.seed)
+        if request.chat_template_kwargs:
+            row["chat_template_kwargs"] = dict(request.chat_template_kwargs)
         rows.append(row)
     write_jsonl(path, rows)

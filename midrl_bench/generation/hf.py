@@ -144,7 +144,8 @@ class HFBackend:
             return request.prompt  # type: ignore[return-value]
         if not getattr(self.tokenizer, "chat_template", None):
             raise GenerationError(f"hf: request {request.key!r} has messages but {self.options.model} has no chat template")
-        return self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
+        return self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False,
+                                                  **request.chat_template_kwargs)
 
     def _encode(self, batch: list[GenerationRequest]) -> Any:
         """Chat-templated texts already carry their special tokens; raw prompts get the tokenizer's usual ones."""

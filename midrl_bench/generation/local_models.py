@@ -73,7 +73,9 @@ def _convert(gguf: Path, target: Path) -> None:
     )
     (staging / _MARKER).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
     if target.exists():
-        shutil.rmtree(target)
+        from midrl_bench.safe_dirs import remove_owned_dir
+
+        remove_owned_dir(target, marker=_MARKER)  # never a folder this module did not write
     staging.rename(target)
 
 

@@ -1,8 +1,12 @@
 """`openai` backend: any OpenAI-compatible HTTP server (vLLM, SGLang, `transformers serve`, hosted APIs).
 
-One HTTP request per sample (`transformers serve` ignores `n > 1`, and one request per sample is what makes a per-request
-`seed` meaningful). Chat requests go to `/chat/completions`, raw prompts to `/completions`. At most `max_concurrency`
-requests are in flight (a thread pool). HTTP 429, 5xx, connection errors and timeouts are retried with exponential
+By default one HTTP request per sample (`transformers serve` ignores `n > 1`). With `group_samples: true` (vLLM, SGLang)
+consecutive samples of the same prompt (`base.group_samples`: the builder's samples of one problem x heuristic) go as
+one request with `n` = their number, so the server processes the prompt once. Chat requests go to `/chat/completions`,
+raw prompts to `/completions`; a request's `chat_template_kwargs` (the builder's pinned date) are sent as vLLM's
+`chat_template_kwargs` field when `send_chat_template_kwargs` is on. At most `max_concurrency` requests are in flight
+(a thread pool); `generate_shards` queues the next shard behind the current one, so the server never drains between
+shards (`vllm serve --data-parallel-size N` behind it keeps every engine busy). HTTP 429, 5xx, connection errors and timeouts are retried with exponential
 backoff (honouring `Retry-After`), up to `max_retries` times; other 4xx errors fail at once with the server's message.
 Standard library only (urllib), so no client package is needed.
 
@@ -20,6 +24,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +35,7 @@ from midrl_bench.generation.base import (
     GenerationError,
     GenerationRequest,
     check_unique_keys,
-    progress_bar,
+    group_samples,
     truncate_at_stop,
 )
 
@@ -46,14 +52,17 @@ class OpenAIOptions:
     backoff_s: float = 1.0  # first retry wait; doubles each time
     max_backoff_s: float = 60.0
     timeout_s: float = 600.0  # per HTTP request
-    send_seed: bool = True  # set False for servers that reject the `seed` field
+    send_seed: bool = True  # set False for servers that reject the `seed` field, or to keep vLLM on its fast sampler
+    group_samples: bool = False  # one request with n = samples of the same prompt (vLLM/SGLang; not transformers serve)
+    send_chat_template_kwargs: bool = True  # send requests' chat_template_kwargs (vLLM honours them)
+    shards_in_flight: int = 2  # shards queued at once by generate_shards
     extra_body: dict[str, Any] = field(default_factory=dict)  # merged into every request body (e.g. top_k for vLLM)
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {self.base_url!r}")
-        if self.max_concurrency < 1 or self.max_retries < 0:
-            raise ValueError("max_concurrency must be >= 1 and max_retries >= 0")
+        if self.max_concurrency < 1 or self.max_retries < 0 or self.shards_in_flight < 1:
+            raise ValueError("max_concurrency and shards_in_flight must be >= 1 and max_retries >= 0")
         if self.backoff_s < 0 or self.timeout_s <= 0:
             raise ValueError("backoff_s must be >= 0 and timeout_s > 0")
 
@@ -78,6 +87,8 @@ class OpenAIBackend:
         return {
             "backend": self.name, "base_url": self.base_url, "model": self.options.model,
             "max_concurrency": self.options.max_concurrency, "send_seed": self.options.send_seed,
+            "group_samples": self.options.group_samples,
+            "send_chat_template_kwargs": self.options.send_chat_template_kwargs,
             "extra_body": dict(self.options.extra_body), "server_models": self._server_models(),
         }
 
@@ -85,36 +96,60 @@ class OpenAIBackend:
         """Nothing is held open between calls (each request uses its own connection)."""
 
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
-        check_unique_keys(requests, self.name)
-        results: list[Generation | None] = [None] * len(requests)
-        with progress_bar(len(requests), "generate (openai)") as bar, ThreadPoolExecutor(
-            max_workers=self.options.max_concurrency, thread_name_prefix="midrl-openai"
-        ) as pool:
-            futures = {pool.submit(self._one, request): index for index, request in enumerate(requests)}
+        return next(iter(self.generate_shards([(0, requests)])))[1]
+
+    def _units(self, requests: list[GenerationRequest]) -> list[list[int]]:
+        return group_samples(requests) if self.options.group_samples else [[i] for i in range(len(requests))]
+
+    def generate_shards(self, shards: Iterable[tuple[int, list[GenerationRequest]]]
+                        ) -> Iterator[tuple[int, list[Generation]]]:
+        """Shards in order; the next `shards_in_flight - 1` are queued in the pool while one completes."""
+        source = iter(shards)
+        pending: deque[tuple[int, list[GenerationRequest], list[list[int]], list[Any]]] = deque()
+        with ThreadPoolExecutor(max_workers=self.options.max_concurrency, thread_name_prefix="midrl-openai") as pool:
+
+            def submit_next() -> None:
+                shard = next(source, None)
+                if shard is not None:
+                    index, requests = shard
+                    check_unique_keys(requests, self.name)
+                    units = self._units(requests)
+                    futures = [pool.submit(self._one, [requests[i] for i in unit]) for unit in units]
+                    pending.append((index, requests, units, futures))
+
             try:
-                for future, index in futures.items():
-                    results[index] = future.result()
-                    bar.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-        return results  # type: ignore[return-value]
+                for _ in range(self.options.shards_in_flight):
+                    submit_next()
+                while pending:
+                    index, requests, units, futures = pending.popleft()
+                    results: list[Generation | None] = [None] * len(requests)
+                    for unit, future in zip(units, futures, strict=True):
+                        for position, generation in zip(unit, future.result(), strict=True):
+                            results[position] = generation
+                    submit_next()
+                    yield index, results  # type: ignore[misc]
+            finally:
+                for _, _, _, futures in pending:
+                    for future in futures:
+                        future.cancel()
 
-    def _one(self, request: GenerationRequest) -> Generation:
+    def _one(self, group: list[GenerationRequest]) -> list[Generation]:
+        request = group[0]
         chat = request.messages is not None
-        body = self._body(request)
+        body = self._body(request, len(group))
         response = self._post_with_retries("/chat/completions" if chat else "/completions", body, request.key)
-        return _parse(response, request, chat)
+        return _parse(response, group, chat)
 
-    def _body(self, request: GenerationRequest) -> dict[str, Any]:
+    def _body(self, request: GenerationRequest, n: int = 1) -> dict[str, Any]:
         params = request.sampling
         body: dict[str, Any] = {
-            "model": self.options.model, "n": 1, "stream": False,
+            "model": self.options.model, "n": n, "stream": False,
             "temperature": params.temperature, "top_p": params.top_p, "max_tokens": params.max_new_tokens,
         }
         if request.messages is not None:
             body["messages"] = request.messages
+            if request.chat_template_kwargs and self.options.send_chat_template_kwargs:
+                body["chat_template_kwargs"] = dict(request.chat_template_kwargs)
         else:
             body["prompt"] = request.prompt
         if params.stop:
@@ -178,16 +213,26 @@ def _retry_after_s(headers: Any) -> float | None:
         return None
 
 
-def _parse(response: dict[str, Any], request: GenerationRequest, chat: bool) -> Generation:
+def _parse(response: dict[str, Any], group: list[GenerationRequest], chat: bool) -> list[Generation]:
+    """One Generation per request of the group, from the response's choices (ordered by `index`).
+
+    With n > 1 the server reports only the total completion tokens; each choice is given an even share.
+    """
+    key = group[0].key
     try:
-        choice = response["choices"][0]
-        text = choice["message"]["content"] if chat else choice["text"]
-    except (KeyError, IndexError, TypeError):
-        raise GenerationError(f"openai: request {request.key!r}: malformed response {str(response)[:300]}") from None
-    text, stopped = truncate_at_stop(text or "", request.sampling.stop)
+        choices = sorted(response["choices"], key=lambda choice: choice.get("index", 0))
+        texts = [choice["message"]["content"] if chat else choice["text"] for choice in choices]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise GenerationError(f"openai: request {key!r}: malformed response {str(response)[:300]}") from None
+    if len(choices) != len(group):
+        raise GenerationError(f"openai: request {key!r}: asked for n={len(group)}, got {len(choices)} choices "
+                              "(does the server honour n? set group_samples: false)")
     usage = response.get("usage") or {}
-    finish_reason = "length" if choice.get("finish_reason") == "length" and not stopped else "stop"
-    return Generation(
-        key=request.key, text=text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0), finish_reason=finish_reason,
-    )
+    share = int(usage.get("completion_tokens") or 0) // len(group)
+    generations = []
+    for request, choice, raw in zip(group, choices, texts, strict=True):
+        text, stopped = truncate_at_stop(raw or "", request.sampling.stop)
+        finish_reason = "length" if choice.get("finish_reason") == "length" and not stopped else "stop"
+        generations.append(Generation(key=request.key, text=text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                                      completion_tokens=share, finish_reason=finish_reason))
+    return generations

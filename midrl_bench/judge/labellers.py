@@ -1,40 +1,38 @@
 """Labellers: which heuristics of the library a reasoning trace uses.
 
-- `rules` (offline, deterministic): the project's single cue detector, `midrl_bench.heuristics.cues.detect_heuristics`.
-- `llm`: a judge model through a generation backend. The rubric lists every heuristic (id, name, one line) and asks
-  for exactly `{"heuristics": [ids]}`. A reply that is not that JSON object, or names an unknown id, is answered with
-  the reason and asked again (up to `max_attempts`); a trace still without a valid answer gets `ids=None`
-  ("could not judge"), which is counted and reported, never folded into "no heuristic".
+- `rules` (offline, deterministic): `rules.CalibratedRulesLabeller` (cues + structural patterns, fitted on the
+  validation dev split) when the library covers the validation labels; otherwise `RulesLabeller` below, the
+  project's plain cue detector `midrl_bench.heuristics.cues.detect_heuristics` (`describe()` says which).
+- `embed` (offline): `embed.EmbedLabeller`, steps against heuristic descriptions in embedding space.
+- `llm`: a judge model through a generation backend, prompted with `prompt.judge_system_prompt` (heuristic cards,
+  labelled dev examples, a JSON-schema answer `{"heuristics": [ids], "evidence": {id: quote}}`). A reply that
+  breaks the schema or names an unknown id is answered with the reason and asked again (up to `max_attempts`); a
+  trace still without a valid answer gets `ids=None` ("could not judge"), which is counted and reported, never
+  folded into "no heuristic".
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from midrl_bench.config import ConfigError
+from midrl_bench.judge.prompt import InvalidAnswer, judge_system_prompt, one_line, parse_answer
+
+__all__ = ["InvalidAnswer", "LLMJudgeSettings", "LLMLabeller", "Label", "RulesLabeller", "one_line", "parse_answer"]
 
 if TYPE_CHECKING:
     from midrl_bench.generation.base import GenerationBackend
     from midrl_bench.heuristics.library import HeuristicLibrary
     from midrl_bench.judge.traces import Trace
 
-_FENCE = re.compile(r"^```(?:json)?\s*(?P<body>.*?)\s*```$", re.DOTALL)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-
-
 @dataclass(frozen=True)
 class Label:
     ids: tuple[str, ...] | None  # None: the labeller could not judge this trace
     attempts: int = 1
     error: str | None = None  # why the last attempt was invalid, when ids is None
-
-
-class InvalidAnswer(ValueError):
-    """A judge reply that breaks the answer protocol; the message is sent back to the judge on retry."""
+    evidence: dict[str, str] | None = None  # llm: a quote per labelled heuristic
 
 
 class RulesLabeller:
@@ -44,7 +42,8 @@ class RulesLabeller:
         self.library, self.min_hits = library, min_hits
 
     def describe(self) -> dict[str, Any]:
-        return {"labeller": self.name, "min_hits": self.min_hits, "library_hash": self.library.content_hash}
+        return {"labeller": self.name, "mode": "cues", "min_hits": self.min_hits,
+                "library_hash": self.library.content_hash}
 
     def label(self, traces: Sequence[Trace]) -> list[Label]:
         from midrl_bench.heuristics.cues import detect_heuristics
@@ -52,53 +51,11 @@ class RulesLabeller:
         return [Label(tuple(detect_heuristics(t.text, self.library, self.min_hits))) for t in traces]
 
 
-def one_line(text: str, max_chars: int = 200) -> str:
-    """First sentence of a heuristic's instruction, on one line: its description in the rubric."""
-    flat = " ".join(text.split())
-    first = _SENTENCE_END.split(flat, maxsplit=1)[0]
-    return first if len(first) <= max_chars else first[: max_chars - 1].rstrip() + "…"
-
-
-def rubric_prompt(library: HeuristicLibrary) -> str:
-    """The judge's system prompt: the heuristics it may name and the exact answer format."""
-    lines = [f"- {h.id}: {h.name}. {one_line(h.instruction)}" for h in library]
-    return (
-        "You label math solutions with the problem-solving heuristics they use.\n"
-        "Heuristics (id: name. description):\n" + "\n".join(lines) + "\n\n"
-        "Read the solution the user sends. List every heuristic from the list above that the solution visibly "
-        "applies (not merely mentions). Reply with only a JSON object, no other text, in exactly this form:\n"
-        '{"heuristics": ["<id>", "<id>"]}\n'
-        'Use only ids from the list. Reply {"heuristics": []} when none applies.'
-    )
-
-
-def parse_answer(reply: str, known_ids: frozenset[str]) -> tuple[str, ...]:
-    """Validate a judge reply; returns the sorted ids or raises InvalidAnswer saying what is wrong."""
-    text = reply.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced["body"]
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        raise InvalidAnswer("the reply is not a JSON object") from None
-    if not isinstance(value, dict) or set(value) != {"heuristics"}:
-        raise InvalidAnswer('the reply must be an object with the single key "heuristics"')
-    ids = value["heuristics"]
-    if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
-        raise InvalidAnswer('"heuristics" must be a list of id strings')
-    unknown = sorted(set(ids) - known_ids)
-    if unknown:
-        raise InvalidAnswer(f"unknown heuristic id(s) {unknown}; use only ids from the list")
-    if len(set(ids)) != len(ids):
-        raise InvalidAnswer("an id is listed twice")
-    return tuple(sorted(ids))
-
-
 @dataclass(frozen=True)
 class LLMJudgeSettings:
     max_attempts: int = 3  # first try + retries after an invalid reply
-    max_new_tokens: int = 128
+    max_new_tokens: int = 256  # room for the evidence quotes
+    n_examples: int = 3  # labelled dev examples in the prompt (prompt.few_shot_examples)
     temperature: float = 0.0  # first attempt; retries sample at `retry_temperature` so they can differ
     retry_temperature: float = 0.7
     max_trace_chars: int = 8000  # longer traces keep their head and tail
@@ -107,6 +64,8 @@ class LLMJudgeSettings:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError(f"LLMJudgeSettings.max_attempts: must be >= 1, got {self.max_attempts}")
+        if self.n_examples < 0:
+            raise ConfigError(f"LLMJudgeSettings.n_examples: must be >= 0, got {self.n_examples}")
         if self.max_trace_chars < 200:
             raise ConfigError(f"LLMJudgeSettings.max_trace_chars: must be >= 200, got {self.max_trace_chars}")
 
@@ -124,7 +83,7 @@ class LLMLabeller:
     def __init__(self, backend: GenerationBackend, library: HeuristicLibrary,
                  settings: LLMJudgeSettings = LLMJudgeSettings()) -> None:
         self.backend, self.library, self.settings = backend, library, settings
-        self.rubric = rubric_prompt(library)
+        self.rubric = judge_system_prompt(library, settings.n_examples)
         self.known_ids = frozenset(library.ids)
 
     def describe(self) -> dict[str, Any]:
@@ -148,13 +107,15 @@ class LLMLabeller:
             still = []
             for index, reply in zip(pending, replies, strict=True):
                 try:
-                    labels[index] = Label(parse_answer(reply, self.known_ids), attempts=attempt)
+                    ids, evidence = parse_answer(reply, self.known_ids)
+                    labels[index] = Label(ids, attempts=attempt, evidence=evidence)
                 except InvalidAnswer as error:
                     errors[index] = str(error)
                     conversations[index] = conversations[index] + [
                         {"role": "assistant", "content": reply},
                         {"role": "user", "content": f"Invalid answer: {error}. Reply again with only the JSON "
-                                                    '{"heuristics": [...]} using ids from the list.'},
+                                                    '{"heuristics": [...], "evidence": {...}} using ids from '
+                                                    "the list."},
                     ]
                     still.append(index)
             pending = still

@@ -98,6 +98,22 @@ def agreement(first: Sequence[Label], second: Sequence[Label], heuristic_ids: Se
             "mean_kappa": sum(defined) / len(defined) if defined else None, "per_heuristic": per_heuristic}
 
 
+def disagreement_rows(traces: Sequence[Any], first: str, first_labels: Sequence[Label], second: str,
+                      second_labels: Sequence[Label]) -> list[dict[str, Any]]:
+    """One reviewable row per trace on which two labellers differ: both label sets, the differences, the text."""
+    rows = []
+    for trace, a, b in zip(traces, first_labels, second_labels, strict=True):
+        if a.ids == b.ids:
+            continue
+        a_ids, b_ids = set(a.ids or ()), set(b.ids or ())
+        rows.append({"key": trace.key, "labellers": [first, second],
+                     first: None if a.ids is None else list(a.ids), second: None if b.ids is None else list(b.ids),
+                     f"only_{first}": sorted(a_ids - b_ids), f"only_{second}": sorted(b_ids - a_ids),
+                     "composed_differs": (len(a_ids) >= 2) != (len(b_ids) >= 2) or (a.ids is None) != (b.ids is None),
+                     "text": trace.text})
+    return rows
+
+
 def plot_composition(stats_by_labeller: dict[str, dict[str, Any]], path: str | Path, top_n: int = 25) -> Path:
     """Two panels: heuristics per trace (0, 1, 2, 3+) and the most frequent heuristics, one bar colour per labeller."""
     import matplotlib

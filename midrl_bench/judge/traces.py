@@ -6,15 +6,13 @@ holds all N responses (keep-all filter), so a row gives N traces, keyed `task/do
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from midrl_bench.jsonl import read_jsonl
-
-_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
+from midrl_bench.tasks.lm_eval_files import task_of_samples_file  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -31,23 +29,13 @@ class Trace:
         return f"{self.task}/{self.doc_id}/{self.repeat}"
 
 
-def task_of_samples_file(path: str | Path) -> str:
-    """The task name lm-eval encodes in a samples file name; a clear error for any other file name."""
-    match = _SAMPLES_NAME.match(Path(path).name)
-    if not match:
-        raise ValueError(f"{path}: not an lm-eval samples file (expected samples_<task>_<date>.jsonl)")
-    return match["task"]
-
-
 def row_responses(row: dict[str, Any], where: str) -> list[str]:
-    """All responses of a sample row: `filtered_resps` as [[r1..rN]] (keep-all) or [r1..rN]."""
-    value = row.get("filtered_resps", row.get("resps"))
-    if not isinstance(value, list) or not value:
-        raise ValueError(f"{where}: no filtered_resps list")
-    flat = [item for part in value for item in part] if all(isinstance(p, list) for p in value) else value
-    if not all(isinstance(item, str) for item in flat):
-        raise ValueError(f"{where}: filtered_resps must hold strings (a generative task's responses)")
-    return flat
+    """All responses of a sample row; a row logged without `filtered_resps` is read from its `resps`."""
+    from midrl_bench.tasks.lm_eval_files import row_responses as logged_responses
+
+    if "filtered_resps" not in row and "resps" in row:
+        row = {**row, "filtered_resps": row["resps"]}
+    return logged_responses(row, where)
 
 
 def load_traces(paths: Iterable[str | Path], max_docs_per_task: int | None = None) -> list[Trace]:

@@ -1,4 +1,4 @@
-"""`midrl train`: mid-train then RL from one recipe, on TRL or OpenRLHF.
+"""`midrl train`: mid-train then RL from one recipe, on TRL, OpenRLHF or verl.
 
     midrl train --spec recipes/tiny-cpu.yaml --backend trl --out runs/tiny
     midrl train --spec recipes/paper-llama-3.2-3b.yaml --backend openrlhf --dry-run
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midrl train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", required=True, help="recipe YAML (see recipes/)")
-    parser.add_argument("--backend", required=True, choices=["trl", "openrlhf"])
+    parser.add_argument("--backend", required=True, choices=["trl", "openrlhf", "verl"])
     parser.add_argument("--stage", default="all", choices=["midtrain", "rl", "all"])
     parser.add_argument("--dry-run", action="store_true", help="print every command and config, run nothing")
     parser.add_argument("--out", default=None, help="run directory (default runs/<recipe name>-<backend>)")
@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"midrl train: failed: {error}", file=sys.stderr)
         return 1
     if args.dry_run:
+        from midrl_bench.pipeline.grpo_mapping import plan_settings
+
+        for plan in result.plans:  # the GRPO objective as this backend receives it, stated in the plan
+            if plan.stage == "rl":
+                plan.config["grpo_settings"] = plan_settings(spec, args.backend)
         print(format_plans(result.plans))
         return 0
     print(json.dumps({"out_dir": str(result.out_dir), "checkpoints": result.checkpoints}, indent=2))

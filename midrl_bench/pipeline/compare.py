@@ -12,7 +12,6 @@ Finished runs and evaluations are reused when the command is repeated, so an int
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,9 +61,42 @@ def _evaluate_once(spec: PipelineSpec, eval_dir: Path, label: str, backend: str 
     return EvaluatedCheckpoint(label, backend, stage, model, scores)
 
 
+def dry_run_plan(spec: PipelineSpec, backends: list[str]) -> str:
+    """Training precision per backend and the lm-eval run per checkpoint, as `midrl compare --dry-run` prints them."""
+    from midrl_bench.pipeline.evaluate import eval_plan
+    from midrl_bench.pipeline.runner import plan_pipeline
+
+    lines = ["", "Training precision (master weights / compute / sharding):"]
+    for backend in backends:
+        _, _, plans = plan_pipeline(spec, backend, "all", f"runs/{spec.name}-compare/{backend}")
+        for plan in plans:
+            lines.append(f"  {backend} {plan.stage}: {_precision_text(backend, plan)}")
+    lines += ["", f"Evaluation (eval.model {spec.eval.model}; each checkpoint, {spec.eval.repeats} samples per problem):"]
+    targets = (["base"] if "base" in spec.eval.checkpoints else []) + [
+        f"{backend}-{stage}" for backend in backends for stage in ("midtrain", "rl") if stage in spec.eval.checkpoints]
+    for label in targets:
+        model = spec.model.id_or_path or "BASE" if label == "base" else f"runs/{spec.name}-compare/" + label.replace(
+            "-", "/", 1) + "/checkpoint"
+        lines.append(f"  {label}: $ {eval_plan(spec.eval, model, spec.seed)['command']}")
+    return "\n".join(lines)
+
+
+def _precision_text(backend: str, plan: Any) -> str:
+    precision = plan.config.get("precision")
+    if precision is not None:  # TRL states it in its stage plan
+        return f"master weights {precision['master_weights']}; load {precision['load_dtype']}"
+    values = plan.config.get("values", {})
+    if backend == "openrlhf":
+        return (f"DeepSpeed ZeRO-{values.get('ds.zero_stage')} with ds.param_dtype={values.get('ds.param_dtype')}: "
+                "fp32 master weights in DeepSpeed's optimizer, 16-bit compute")
+    return "as the backend's own trainer configures it (see its plan: `midrl train --backend " + backend + " --dry-run`)"
+
+
 def ks_of(evaluated: list[EvaluatedCheckpoint]) -> list[int]:
-    found = {int(m.group(1)) for item in evaluated for task in item.scores.values() for key in task
-             if (m := re.fullmatch(r"pass@(\d+)", key))}
+    from midrl_bench.tasks.lm_eval_files import parse_metric_key
+
+    found = {parsed.k for item in evaluated for task in item.scores.values() for key in task
+             if (parsed := parse_metric_key(f"{key},all")) and parsed.family == "pass" and parsed.part == "value"}
     return sorted(found)
 
 
@@ -123,9 +155,13 @@ def write_report(spec: PipelineSpec, evaluated: list[EvaluatedCheckpoint], out_d
     out_dir.mkdir(parents=True, exist_ok=True)
     table = markdown_table(evaluated)
     md = out_dir / "compare.md"
-    md.write_text(f"# {spec.name}: pass@k by checkpoint (percent, ± standard error)\n\n{table}", encoding="utf-8")
+    from midrl_bench.pipeline.grpo_mapping import report_section
+
+    grpo_md, grpo_json = report_section(spec, list(dict.fromkeys(item.backend for item in evaluated if item.backend)))
+    md.write_text(f"# {spec.name}: pass@k by checkpoint (percent, ± standard error)\n\n{table}{grpo_md}",
+                  encoding="utf-8")
     payload: dict[str, Any] = {
-        "checkpoints": [item.__dict__ for item in evaluated], "ks": ks_of(evaluated),
+        "checkpoints": [item.__dict__ for item in evaluated], "ks": ks_of(evaluated), "grpo_mapping": grpo_json,
         "provenance": provenance_record(kind="midrl-compare", spec=to_dict(spec), seed=spec.seed),
     }
     js = out_dir / "compare.json"

@@ -6,7 +6,8 @@ Run directory (`out_dir`):
     base-model/          the built tiny model (recipes with `model.build_tiny` only)
     data/                midtrain.jsonl, rl_prompts.jsonl (the same files for every backend)
     midtrain/, rl/       stage dirs: checkpoint/ (final HF model), metrics.json, stage.json, DONE
-A stage whose DONE marker exists is not run again, so re-running after a failure never redoes finished work.
+A stage whose DONE marker exists is not run again, so re-running after a failure never redoes finished work. A run
+directory made by another recipe or backend (per its plan.json) is refused, never reused under new provenance.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from midrl_bench.pipeline import data as pipeline_data
 from midrl_bench.pipeline.spec import STAGES, PipelineSpec
 from midrl_bench.provenance import provenance_record, sha256_file
 
-BACKENDS = {"trl": "midrl_bench.adapters.trl.backend", "openrlhf": "midrl_bench.adapters.openrlhf.backend"}
+BACKENDS = {"trl": "midrl_bench.adapters.trl.backend", "openrlhf": "midrl_bench.adapters.openrlhf.backend",
+            "verl": "midrl_bench.adapters.verl.backend"}
 DONE_MARKER = "DONE"
 
 
@@ -116,6 +118,7 @@ def run_pipeline(spec: PipelineSpec, backend: str, stages: str = "all", out_dir:
     ctx, backend_impl, plans = plan_pipeline(spec, backend, stages, out_dir)
     if dry_run:
         return RunResult(ctx.out_dir, plans, {}, {})
+    refuse_foreign_run_dir(ctx, backend)
     ctx = make_context(spec, out_dir, build=True)
     _write_run_header(ctx, backend, plans)
     checkpoints, metrics, data_origins = {"base": ctx.base_model}, {}, {}
@@ -133,6 +136,28 @@ def run_pipeline(spec: PipelineSpec, backend: str, stages: str = "all", out_dir:
         kind="midrl-pipeline-run", backend=backend, spec=to_dict(spec), seed=spec.seed, plans=[p.to_dict() for p in plans],
         checkpoints=checkpoints, data=data_origins, stage_metrics=metrics))
     return RunResult(ctx.out_dir, plans, checkpoints, metrics)
+
+
+def refuse_foreign_run_dir(ctx: RunContext, backend: str) -> None:
+    """An existing run directory is resumed only by the recipe and backend that made it (its plan.json says which):
+    finished stages of another recipe must never be reused under this one's provenance. ConfigError otherwise."""
+    plan_file = ctx.out_dir / "plan.json"
+    if plan_file.is_file():
+        try:
+            previous = json.loads(plan_file.read_text(encoding="utf-8"))
+            old_spec, old_backend = dict(previous["spec"]), previous["backend"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ConfigError(f"--out {ctx.out_dir}: {plan_file.name} is unreadable, so the recipe of the run there is "
+                              "unknown; choose a new --out directory") from None
+        new_spec = json.loads(json.dumps(to_dict(ctx.spec), default=str))
+        differing = sorted(key for key in set(old_spec) | set(new_spec) if old_spec.get(key) != new_spec.get(key))
+        differing += ["backend"] if old_backend != backend else []
+        if differing:
+            raise ConfigError(f"--out {ctx.out_dir}: holds a run of a different recipe (differs in: "
+                              f"{', '.join(differing)}); its checkpoints are not reused; choose a new --out directory")
+    elif any((ctx.stage_dir(stage) / DONE_MARKER).is_file() for stage in STAGES):
+        raise ConfigError(f"--out {ctx.out_dir}: holds finished stages but no plan.json, so their recipe is unknown; "
+                          "choose a new --out directory")
 
 
 def prepare_stage_data(ctx: RunContext, stage: str) -> dict[str, Any]:

@@ -86,15 +86,31 @@ class RLSpec:
     epochs: int | None = None  # passes over the prompts
     temperature: float = 1.0
     top_p: float = 1.0
-    clip_epsilon: float = 0.2  # PPO ratio clip
-    lr_scheduler: str = "constant_with_warmup"  # a transformers scheduler name, understood by both backends
+    clip_epsilon: float = 0.2  # PPO ratio clip (lower bound: ratio >= 1 - clip_epsilon)
+    clip_epsilon_high: float | None = None  # upper bound (ratio <= 1 + clip_epsilon_high); None = clip_epsilon
+    lr_scheduler: Literal["constant_with_warmup", "cosine_with_min_lr"] = "constant_with_warmup"  # all 3 backends
     warmup_ratio: float = 0.0
     min_lr_ratio: float = 0.1  # floor of cosine_with_min_lr, as a fraction of lr
-    reward: Literal["math_correctness"] = "math_correctness"
+    weight_decay: float = 0.0  # AdamW (TRL and OpenRLHF default 0.0; verl's default 0.01 is overridden)
+    adam_betas: tuple[float, float] = (0.9, 0.999)  # (TRL and verl default; OpenRLHF's 0.9, 0.95 is overridden)
+    max_grad_norm: float = 1.0
+    # GRPO objective, stated once and mapped onto every backend (`midrl compare --dry-run` prints the mapping):
+    std_normalization: bool = True  # advantage = (r - group mean) / group std; False = Dr. GRPO (mean only)
+    loss_aggregation: Literal["token-mean", "seq-mean-token-mean"] = "token-mean"  # token-mean = DAPO's
+    importance_sampling_correction: bool = False  # rollout-vs-trainer logprob correction (TRL 1.16 default: on)
+    reward: str = "math_correctness"  # a reward in midrl_bench.rewards (one file per reward)
+    reward_options: dict[str, Any] = field(default_factory=dict)  # validated by the reward's Options
 
     def __post_init__(self) -> None:
         _positive(self, "rl", ("num_generations", "max_prompt_tokens", "max_response_tokens", "lr", "batch_prompts",
-                               "micro_batch_size", "temperature"))
+                               "micro_batch_size", "temperature", "max_grad_norm"))
+        if self.clip_epsilon_high is not None and self.clip_epsilon_high <= 0:
+            raise ConfigError(f"rl.clip_epsilon_high must be > 0, got {self.clip_epsilon_high!r}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"rl.weight_decay must be >= 0, got {self.weight_decay!r}")
+        from midrl_bench.rewards import get_reward
+
+        get_reward(self.reward, self.reward_options)  # unknown name -> the known ones; bad options -> their field
         if self.num_generations < 2:
             raise ConfigError("rl.num_generations must be >= 2 (group-normalised advantages need a group)")
         if (self.steps is None) == (self.epochs is None):
@@ -110,17 +126,40 @@ class EvalSpec:
     repeats: int = 64  # samples per problem (pass@k up to k = repeats)
     limit: int | None = None  # problems per task (smoke runs only)
     max_gen_toks: int = 3072
-    batch_size: int = 1
+    batch_size: int | Literal["auto"] = 1  # "auto": lm-eval sizes batches (vllm: the engine batches everything)
     checkpoints: list[Literal["base", "midtrain", "rl"]] = field(default_factory=lambda: ["base", "midtrain", "rl"])
+    # How lm-eval runs the model (midrl_bench/pipeline/evaluate.py maps these onto lm-eval's model_args):
+    model: Literal["hf", "vllm", "server"] = "hf"  # hf: transformers, one device; vllm: offline vLLM; server: an
+    #                                               OpenAI-compatible server (`vllm serve CKPT`) you started
+    tensor_parallel_size: int = 1  # vllm: GPUs per engine
+    data_parallel_size: int = 1  # vllm: engines (lm-eval runs them as Ray workers)
+    gpu_memory_utilization: float = 0.9  # vllm
+    max_prompt_tokens: int = 2048  # prompt budget; context = max_prompt_tokens + max_gen_toks (vllm, local-completions)
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "bfloat16"  # on GPU (CPU evaluation uses float32)
+    server_url: str | None = None  # server: e.g. http://127.0.0.1:8000/v1 (the /chat/completions path is added)
+    server_api: Literal["chat", "completions"] = "chat"  # lm-eval's local-chat-completions | local-completions
+    num_concurrent: int = 64  # server: requests in flight
+    max_retries: int = 3  # server
 
     def __post_init__(self) -> None:
-        _positive(self, "eval", ("repeats", "max_gen_toks", "batch_size"))
+        _positive(self, "eval", ("repeats", "max_gen_toks", "tensor_parallel_size", "data_parallel_size",
+                                 "max_prompt_tokens", "num_concurrent"))
+        if self.batch_size != "auto" and self.batch_size <= 0:
+            raise ConfigError(f"eval.batch_size must be > 0 or \"auto\", got {self.batch_size!r}")
+        if not 0.0 < self.gpu_memory_utilization <= 1.0:
+            raise ConfigError(f"eval.gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization!r}")
+        if (self.model == "server") != (self.server_url is not None):
+            raise ConfigError("eval.server_url: give it exactly when eval.model is \"server\"")
+        if self.model != "vllm" and (self.tensor_parallel_size > 1 or self.data_parallel_size > 1):
+            raise ConfigError(f"eval.tensor_parallel_size / data_parallel_size: only for eval.model vllm, "
+                              f"not {self.model!r}")
 
 
 @dataclass(frozen=True)
 class BackendOptions:
     trl: dict[str, Any] = field(default_factory=dict)
     openrlhf: dict[str, Any] = field(default_factory=dict)
+    verl: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,5 @@
-"""The built dataset as a Hub dataset repo: card rendering (`card`), layout and manifest (`layout`), upload (`hub`)."""
+"""Uploading a built dataset to the Hub as a tagged version (`hub`, `midrl publish`).
+
+The repo layout, manifest and card are the builder's (`midrl_bench.builder.manifest`, `.card`); publish only checks
+a finished build directory against its manifest and uploads it, so `builder` never imports `publish`.
+"""

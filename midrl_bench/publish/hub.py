@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from midrl_bench.builder.manifest import MANIFEST, shipped_files
 from midrl_bench.provenance import sha256_file
-from midrl_bench.publish.layout import MANIFEST, shipped_files
 
 REPO_TYPE = "dataset"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from midrl_bench.metrics import PASS_AT_K
 from midrl_bench.tasks import prompts, registry
 
 
-def pack_dataset(pack_task: str, **_metadata: Any):
+def pack_dataset(pack_task: str, size: int | None = None, toy_config: str | None = None, **_metadata: Any):
     """`custom_dataset` of every pack task: a DatasetDict with one `test` split of the task's documents.
 
-    lm-eval passes the task's metadata and `dataset_kwargs` as keyword arguments; `pack_task` comes from the latter.
+    lm-eval passes the task's metadata and `dataset_kwargs` as keyword arguments; `pack_task` comes from the latter,
+    `size` (the expected document count) from the metadata, so a run can follow a differently sized source (e.g.
+    the toy world's config) with `--metadata '{"size": N}'`. `toy_config` (midrl_toy only) names the toy world's
+    YAML whose eval split the task serves: `--metadata '{"toy_config": "my-world.yaml", "size": 192}'`.
     """
     import datasets
 
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(registry.load_docs(pack_task))})
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"{pack_task}: metadata.size must be an integer >= 1, got {size!r}")
+    docs = registry.load_docs(pack_task, size, source_config=toy_config)
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
 def keep_all(resps, docs):
@@ -29,16 +34,3 @@ def math_doc_to_text(doc: dict[str, Any]) -> str:
 
 def musr_doc_to_text(doc: dict[str, Any]) -> str:
     return prompts.musr_prompt(doc["narrative"], doc["question"], list(doc["choices"]))
-
-
-def process_results_for(task_name: str):
-    """lm-eval `process_results` for a task: pass@k over every kept repeat, plus counts of wrong and unjudged."""
-
-    def process_results(doc: dict[str, Any], results: list) -> dict[str, float]:
-        responses = results[0] if results and isinstance(results[0], list) else results
-        verdicts, table = registry.score_responses(task_name, doc, [str(r) for r in responses])
-        return {key: table[key] for key in (f"pass@{k}" for k in PASS_AT_K) if key in table} | {
-            "unjudged_rate": sum(v is None for v in verdicts) / max(1, len(verdicts)),
-        }
-
-    return process_results

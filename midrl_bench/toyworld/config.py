@@ -7,26 +7,34 @@ what determines the pre-trained model, so the cache is rebuilt when (and only wh
 
 from __future__ import annotations
 
+import copy
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from midrl_bench.config import ConfigError, from_dict, from_yaml, to_dict
 from midrl_bench.provenance import sha256_text
 from midrl_bench.toyworld.problems import Difficulty
 
 # Bump when the trace format, tokenizer recipe or pre-training mixture code changes: it invalidates cached models.
-WORLD_FORMAT_VERSION = 3
+WORLD_FORMAT_VERSION = 4
 STRATEGIES_DIR = Path(__file__).resolve().parent / "strategies"
+
+
+GATED_FAMILIES = ["mul", "series", "mul_near100", "series_long", "composite", "composite"]
 
 
 @dataclass
 class WorldConfig:
-    families: list[str] = field(default_factory=lambda: ["mul", "series", "mod"])
+    # The gated world (the default): friendly sub-types (the default strategy works), two gated ones (only an
+    # alternative works) and composites (twice: only a strategy switch works). The classic world: [mul, series, mod].
+    families: list[str] = field(default_factory=lambda: list(GATED_FAMILIES))
     seed: int = 0  # the problem generator's seed; fixes every split
-    eval_problems: int = 48  # held out: the `midrl_toy` task
-    rl_problems: int = 96  # GRPO prompts
-    train_problems: int = 48  # seed problems of the self-generated mid-training set
+    eval_problems: int = 192  # held out: the `midrl_toy` task (its document count follows this)
+    rl_problems: int = 384  # GRPO prompts
+    train_problems: int = 192  # seed problems of the self-generated mid-training set
     pretrain_problems: int = 6000  # problems behind the tiny model's pre-training corpus
     strategies_dir: Path = STRATEGIES_DIR  # a heuristic library directory (same schema as the real library)
     difficulty: Difficulty = field(default_factory=Difficulty)
@@ -48,9 +56,11 @@ class ModelConfig:
 
 @dataclass
 class PretrainConfig:
-    default_share: float = 0.50  # untagged problems solved with the default strategy
+    default_share: float = 0.45  # untagged problems solved with the default strategy
     tagged_share: float = 0.45  # builder-style strategy prompts (system message naming the strategy) -> that strategy
-    combined_share: float = 0.05  # untagged problems solved with one strategy and checked with another
+    combined_share: float = 0.0  # untagged problems solved with one strategy and checked with another (classic: 0.05)
+    alternative_share: float = 0.10  # untagged problems solved with a random non-default strategy (classic: 0)
+    matched_tags: bool = True  # on a gated sub-type a tag names the strategy it needs (classic: false, any tag)
     max_steps: int = 8000  # optimiser steps
     # Small batches: a tiny model here is limited by updates, not by examples. 8000 x 4 reached 64% on held-out
     # problems where 2000 x 16 (same examples, same time) stayed near chance.
@@ -60,40 +70,92 @@ class PretrainConfig:
     seed: int = 5
 
     def __post_init__(self) -> None:
-        total = self.default_share + self.tagged_share + self.combined_share
-        if abs(total - 1.0) > 1e-6:
-            raise ConfigError(f"pretrain: default_share + tagged_share + combined_share must be 1, got {total}")
+        shares = (self.default_share, self.tagged_share, self.combined_share, self.alternative_share)
+        if min(shares) < 0 or abs(sum(shares) - 1.0) > 1e-6:
+            raise ConfigError("pretrain: default_share + tagged_share + combined_share + alternative_share must be 1 "
+                              f"(each >= 0), got {sum(shares)}")
+
+
+# The demo's builder config and pipeline recipe, in their own schemas (configs/*.yaml for `midrl build`,
+# recipes/*.yaml for `midrl train`). A toy config holds everything but what the demo fills in per run; these are
+# the fill-ins, and `build_config()` / `pipeline_spec()` validate the merged result with the real dataclasses.
+BUILD_FILLED = ("name", "version", "sources", "generation.backend", "generation.options.model",
+                "generation.options.device", "heuristics.library_dir", "decontamination.benchmarks")
+TRAIN_FILLED = ("name", "seed", "model", "midtrain.dataset", "midtrain.config", "rl.prompts", "rl.reward",
+                "rl.reward_options")
+
+
+def default_build() -> dict[str, Any]:
+    return {"seed": 0, "description": "Self-generated heuristic-diverse solutions of the embedded tiny world.",
+            "heuristics": {"exemplars": 0},
+            "generation": {"options": {"batch_size": 64},
+                           "sampling": {"temperature": 0.8, "top_p": 1.0, "max_new_tokens": 160},
+                           "samples_per_pair": 4, "star_samples": 4, "shard_size": 256},
+            "adherence": {"scorer": "rules"}, "decontamination": {"ngram_size": 5}, "diversity": {"embedder": "ngram"},
+            "write": {"max_n": 4, "fixed_budget": [4], "incorrect_max_n": 4, "star": True}}
+
+
+def default_train() -> dict[str, Any]:
+    return {"midtrain": {"epochs": 3.0, "lr": 1e-4, "batch_size": 4, "micro_batch_size": 4, "max_length_tokens": 512,
+                         "warmup_ratio": 0.0},
+            "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 160, "beta": 0.0,
+                   "lr": 1e-4, "batch_prompts": 4, "micro_batch_size": 32, "steps": 60, "temperature": 0.8},
+            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 160, "batch_size": 256},
+            "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5}}}
 
 
 @dataclass
 class DemoConfig:
-    seed: int = 0  # seed of the build; run i of `--seeds N` trains with seed + i
-    max_n: int = 4  # mid-training configs n1, n2, n4, ... up to the number of strategies
-    fixed_budget: bool = True  # also compare few problems x n against many problems x 1 (equal rows)
-    samples_per_pair: int = 4  # self-generated candidates per (problem, strategy)
-    star_samples: int = 4  # untargeted candidates per problem (the STaR baseline)
-    generation_batch_size: int = 64  # sequences per generate() call of the hf backend
-    temperature: float = 0.8  # self-generation and GRPO rollouts
-    max_new_tokens: int = 128  # tokens per generated solution (generation, rollouts, evaluation)
-    midtrain_epochs: float = 3.0
-    midtrain_learning_rate: float = 1e-4
-    midtrain_batch_size: int = 4  # rows per optimiser step
-    rl_steps: int = 20  # GRPO optimiser steps
-    rl_group_size: int = 8  # completions per prompt
-    rl_prompts_per_step: int = 4
-    rl_learning_rate: float = 1e-4
-    eval_repeats: int = 64  # samples per eval problem (pass@1..64)
-    eval_problems: int | None = None  # evaluate only the first N eval problems (None = all)
-    eval_batch_size: int = 64  # lm-eval batch size
-    seeds: int = 1  # independent repetitions of mid-training + RL (means and confidence intervals)
-    variants: list[str] | None = None  # run only these variants (e.g. [n1, n4, incorrect-n4]); None = all
+    """What only the demo has: which arms, how many seeds, what to evaluate, the statistics' settings."""
+
+    seed: int = 0  # training seed of the first run; run i of `--seeds N` trains with seed + i
+    seeds: int = 1  # independent repetitions of mid-training + RL (paired per seed in the statistics)
+    arms: list[str] | None = None  # run only these arms (e.g. [star, n1, n4]); None = all
+    before_rl: list[str] | None = None  # arms also evaluated after mid-training, before RL; None = every arm
+    eval_problems: int | None = None  # evaluate only the first N eval problems (lm-eval --limit); None = all
+    train_problems: int | None = None  # build from the first N train problems (the builder's sources.limit); None = all
+    share_log_every: int = 5  # GRPO steps per point of the strategy-share curve (plot per arm)
+    bootstrap: int = 2000  # resamples of the two-level cluster bootstrap (problems, then seeds within them)
 
     def __post_init__(self) -> None:
-        for name in ("max_n", "samples_per_pair", "star_samples", "rl_steps", "eval_repeats", "seeds"):
+        for name in ("seeds", "share_log_every", "bootstrap"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"demo.{name}: must be >= 1, got {getattr(self, name)}")
-        if self.rl_group_size < 2:
-            raise ConfigError(f"demo.rl_group_size: GRPO needs a group of >= 2, got {self.rl_group_size}")
+        for name in ("eval_problems", "train_problems"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"demo.{name}: must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass
+class GateConfig:
+    """The gate check run right after pre-training (cached with the model): does this world test the claims?
+
+    Per sample at the pack's temperature, on eval problems: on each gated sub-type the tagged default solves at most
+    `gated_default_max` and the tagged matching alternative at least `gated_alternative_min`; on each friendly
+    sub-type the tagged default solves at least `friendly_default_min`; untagged (the pack's prompt) pass@k at the
+    largest k lies in [pass_at_k_min, pass_at_k_max]; and under `mixed_max` of untagged composite traces mix
+    strategies. A world without gated sub-types (classic) has no gate: `enabled: false`.
+    """
+
+    enabled: bool = True
+    problems_per_subtype: int = 16  # eval problems per sub-type for the tagged probes
+    tagged_samples: int = 4  # samples per (problem, tag)
+    untagged_problems: int = 96  # the first N eval problems (every sub-type, round-robin) for untagged pass@k
+    untagged_samples: int = 64  # samples per problem: pass@k up to this k
+    temperature: float = 0.6  # the pack's evaluation temperature
+    gated_default_max: float = 0.10
+    gated_alternative_min: float = 0.50
+    friendly_default_min: float = 0.80
+    pass_at_k_min: float = 0.40
+    pass_at_k_max: float = 0.75
+    mixed_max: float = 0.01
+
+    def __post_init__(self) -> None:
+        for name in ("problems_per_subtype", "tagged_samples", "untagged_problems", "untagged_samples"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"gate.{name}: must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.pass_at_k_min <= self.pass_at_k_max <= 1:
+            raise ConfigError("gate: need 0 <= pass_at_k_min <= pass_at_k_max <= 1")
 
 
 @dataclass
@@ -101,7 +163,46 @@ class ToyConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+    build: dict[str, Any] = field(default_factory=default_build)  # a builder config (configs/*.yaml), minus BUILD_FILLED
+    train: dict[str, Any] = field(default_factory=default_train)  # a pipeline recipe (recipes/*.yaml), minus TRAIN_FILLED
     demo: DemoConfig = field(default_factory=DemoConfig)
+
+    def __post_init__(self) -> None:
+        self.build_config({"model": "MODEL"})  # validate both sections now, with the real schemas
+        self.pipeline_spec({"model": "MODEL", "dataset": "DATASET", "config": "n1", "prompts": "PROMPTS",
+                            "reward_log": "LOG"})
+
+    def build_config(self, fill: dict[str, str]):
+        """The `midrl build` config of the demo: this file's `build` section plus the demo's fill-ins."""
+        from midrl_bench.builder.config import BuildConfig
+
+        _reject_filled(self.build, BUILD_FILLED, "build")
+        data = _merge(self.build, {
+            "name": "midrl-toy-heuristic", "version": "0.1.0",
+            "sources": [{"name": "toy_train", "limit": self.demo.train_problems}],
+            "generation": {"backend": "hf", "options": {"model": fill["model"], "device": "cpu"}},
+            "heuristics": {"library_dir": str(self.world.strategies_dir)},
+            "decontamination": {"benchmarks": ["toy_eval"]}})
+        with _prefixed("toy.build"):
+            return from_dict(BuildConfig, data, where="toy.build")
+
+    def pipeline_spec(self, fill: dict[str, str]):
+        """The `midrl train` recipe of one arm: this file's `train` section plus the demo's fill-ins."""
+        from midrl_bench.pipeline.spec import spec_from_dict
+
+        _reject_filled(self.train, TRAIN_FILLED, "train")
+        data = _merge(self.train, {
+            "name": fill.get("name", "toy"), "seed": int(fill.get("seed", 0)), "model": {"id_or_path": fill["model"]},
+            "midtrain": {"dataset": fill["dataset"], "config": fill["config"]},
+            "rl": {"prompts": fill["prompts"], "reward": "toy_correctness",
+                   "reward_options": {"log": fill["reward_log"], "strategies_dir": str(self.world.strategies_dir)}}})
+        with _prefixed("toy.train"):
+            return spec_from_dict(data, where="toy.train")
+
+    @property
+    def eval_spec(self):
+        return self.pipeline_spec({"model": "M", "dataset": "D", "config": "n1", "prompts": "P", "reward_log": "L"}).eval
 
     def pretrained_key(self, library_hash: str) -> str:
         """Hash of everything that determines the pre-trained model (not the demo's budgets)."""
@@ -109,6 +210,40 @@ class ToyConfig:
                    "pretrain": to_dict(self.pretrain), "library": library_hash}
         payload["world"]["strategies_dir"] = None  # the directory's location does not matter, its content does
         return sha256_text(json.dumps(payload, sort_keys=True))[:16]
+
+
+@contextmanager
+def _prefixed(where: str):
+    """Cross-field errors of the builder/recipe schemas name the key but not the section: add it."""
+    try:
+        yield
+    except ConfigError as error:
+        message = str(error)
+        raise ConfigError(message if message.startswith(where) else f"{where}.{message}") from None
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` merged in, dicts recursively (the demo's fill-ins never overwrite a user's key)."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _reject_filled(section: dict[str, Any], filled: tuple[str, ...], where: str) -> None:
+    if not isinstance(section, dict):
+        raise ConfigError(f"toy.{where}: must be a mapping")
+    for dotted in filled:
+        node: Any = section
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            raise ConfigError(f"toy.{where}.{dotted}: set by midrl demo for each run; remove it from the file")
 
 
 def load_toy_config(path: str | Path | None = None) -> ToyConfig:

@@ -2,13 +2,17 @@
 
 Stages (each writes under OUT and is skipped when its output is already there, so a re-run resumes):
 1. pre-trained tiny model (cached by config hash)              `toyworld.model.pretrained_model`
-2. self-generated dataset: per-strategy generation with the hf backend, verification, rules adherence,
-   selection, configs n1..nK, incorrect-nK, star, fixed-budget pair     `midrl build` (`build.runner.build`)
-3. per variant: mid-training then GRPO from one pipeline spec           `midrl train` (`pipeline.run_pipeline`, trl)
-4. pass@k on `midrl_toy` of every checkpoint                            `midrl eval` (lm-eval, the pack)
-5. composition labels of every evaluated checkpoint's samples           `midrl judge --labeller rules`
-6. leaderboard entries of the final checkpoints                         `midrl leaderboard submit` / `build`
-7. summary table, plots, claims                                          `toyworld.report`
+2. gate check of that model (cached with it; printed)          `toyworld.gate.gate_result`
+3. self-generated dataset: per-strategy generation with the hf backend, verification, rules adherence,
+   selection, configs n1..nK, incorrect-nK, star, fixed-budget pair     `midrl build` (`builder.runner.build`)
+4. per arm and seed: mid-training then GRPO from one pipeline recipe    `midrl train` (`pipeline.run_pipeline`, trl)
+   (the `toy_correctness` reward logs the strategies of the rollouts per step)
+5. pass@k on `midrl_toy` of every checkpoint                            `midrl eval` (lm-eval, the pack)
+6. composition labels of every evaluated checkpoint's samples           `midrl judge --labeller rules`
+7. leaderboard entries of the final checkpoints                         `midrl leaderboard submit` / `build`
+8. statistics, tables, plots, claims                                     `toyworld.claims`, `report`, `plots`
+The run's whole config is OUT/toy.yaml: the builder reads its world through `sources.toy.use_world`, lm-eval through
+the task metadata `toy_config` (and `size`, the world's eval split size).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class DemoContext:
     config: ToyConfig
     out: Path
     base_model: Path | None = None
+    config_file: Path | None = None  # OUT/toy.yaml: the config of this run, read by the builder and lm-eval
     timings_s: dict[str, float] = field(default_factory=dict)
     log: object = print
     task_manager: object = None  # lm-eval TaskManager, built on first use
@@ -58,53 +63,36 @@ class _Timer:
 
 
 def variants(config: ToyConfig, strategy_count: int) -> list[Variant]:
-    """The mid-training variants compared: n1..nK, the incorrect and STaR controls, a fixed-budget pair, RL only."""
-    top = min(config.demo.max_n, strategy_count)
+    """The arms: star (the unimodal anchor), the n-curve n1..nK, the incorrect control, a fixed-budget pair (few
+    problems x n vs many problems x 1, equal rows), RL only; those the build writes, filtered by `demo.arms`."""
+    write = config.build_config({"model": "M"}).write
+    top = min(write.max_n, strategy_count)
     ns = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= top]
-    names = [f"n{n}" for n in ns] + [f"incorrect-n{ns[-1]}", "star"]
-    if ns[-1] >= 2 and config.demo.fixed_budget:
-        names += [f"budget-n{ns[-1]}-few", f"budget-n{ns[-1]}-many"]
+    names = (["star"] if write.star else []) + [f"n{n}" for n in ns]
+    if write.incorrect_max_n:
+        names.append(f"incorrect-n{min(write.incorrect_max_n, top)}")
+    for n in write.fixed_budget:
+        names += [f"budget-n{n}-few", f"budget-n{n}-many"]
     every = [Variant(name, name) for name in names] + [Variant("rl-only", None)]
-    if config.demo.variants is None:
+    if config.demo.arms is None:
         return every
-    unknown = sorted(set(config.demo.variants) - {v.name for v in every})
+    unknown = sorted(set(config.demo.arms) - {v.name for v in every})
     if unknown:
-        raise ValueError(f"demo.variants: unknown {unknown}; choose from {[v.name for v in every]}")
-    return [v for v in every if v.name in config.demo.variants]
+        raise ValueError(f"demo.arms: unknown {unknown}; choose from {[v.name for v in every]}")
+    return [v for v in every if v.name in config.demo.arms]
 
 
 # ------------------------------------------------------------------------------------------------ dataset
-def build_config_dict(ctx: DemoContext) -> dict:
-    """The builder config of the demo: toy sources, the toy strategy library, the tiny model through `hf`."""
-    demo, world = ctx.config.demo, ctx.config.world
-    top = min(demo.max_n, len(_library(ctx)))
-    return {
-        "name": "midrl-toy-heuristic", "version": "0.1.0", "seed": demo.seed,
-        "description": "Self-generated heuristic-diverse solutions of the embedded tiny world (midrl demo).",
-        "sources": [{"name": "toy_train"}],
-        "heuristics": {"library_dir": str(world.strategies_dir), "exemplars": 0},
-        "generation": {"backend": "hf", "options": {"model": str(ctx.base_model), "device": "cpu",
-                                                    "batch_size": demo.generation_batch_size},
-                       "sampling": {"temperature": demo.temperature, "top_p": 1.0,
-                                    "max_new_tokens": demo.max_new_tokens},
-                       "samples_per_pair": demo.samples_per_pair, "star_samples": demo.star_samples,
-                       "shard_size": 256},
-        "adherence": {"scorer": "rules"},
-        "decontamination": {"benchmarks": ["toy_eval"], "ngram_size": 5},
-        "diversity": {"embedder": "ngram"},
-        "write": {"max_n": top, "fixed_budget": [top] if top >= 2 else [], "incorrect_max_n": top, "star": True},
-    }
-
-
 def build_dataset(ctx: DemoContext) -> Path:
-    from midrl_bench.build.config import BuildConfig
-    from midrl_bench.build.runner import build
-    from midrl_bench.config import from_dict
+    from midrl_bench.builder.runner import build
+    from midrl_bench.config import to_dict
+    from midrl_bench.sources.toy import use_world
 
     out = ctx.out / "dataset"
-    data = build_config_dict(ctx)
-    (ctx.out / "build.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    build(from_dict(BuildConfig, data, where=str(ctx.out / "build.yaml")), out, log=ctx.log)
+    config = ctx.config.build_config({"model": str(ctx.base_model)})
+    (ctx.out / "build.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+    with use_world(ctx.config_file):
+        build(config, out, log=ctx.log)
     return out
 
 
@@ -121,28 +109,26 @@ def write_rl_prompts(ctx: DemoContext) -> Path:
     from midrl_bench.sources.toy import source
 
     path = ctx.out / "rl_prompts.jsonl"
-    write_jsonl(path, source("rl").load_rows())
+    write_jsonl(path, source("rl", config=str(ctx.config_file)).load_rows())
     return path
 
 
 def pipeline_spec_dict(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict:
-    """The pipeline recipe of one variant: mid-train on its dataset config, then GRPO on the RL split."""
-    demo = ctx.config.demo
-    completions = demo.rl_prompts_per_step * demo.rl_group_size
-    return {
-        "name": f"toy-{variant.name}-seed{seed}", "seed": seed,
-        "model": {"id_or_path": str(ctx.base_model)},
-        "midtrain": {"dataset": str(dataset), "config": variant.dataset_config or "n1",
-                     "epochs": demo.midtrain_epochs, "lr": demo.midtrain_learning_rate,
-                     "batch_size": demo.midtrain_batch_size, "micro_batch_size": demo.midtrain_batch_size,
-                     "max_length_tokens": 512, "warmup_ratio": 0.0},
-        "rl": {"prompts": str(prompts), "num_generations": demo.rl_group_size, "max_prompt_tokens": 256,
-               "max_response_tokens": demo.max_new_tokens, "beta": 0.0, "lr": demo.rl_learning_rate,
-               "batch_prompts": demo.rl_prompts_per_step, "micro_batch_size": completions,
-               "steps": demo.rl_steps, "temperature": demo.temperature},
-        "eval": {"tasks": ["midrl_toy"], "repeats": demo.eval_repeats, "max_gen_toks": demo.max_new_tokens},
-        "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5}},
-    }
+    """The pipeline recipe of one arm: mid-train on its dataset config, then GRPO on the RL split."""
+    from midrl_bench.config import to_dict
+
+    spec = ctx.config.pipeline_spec({
+        "name": f"toy-{variant.name}-seed{seed}", "seed": str(seed), "model": str(ctx.base_model),
+        "dataset": str(dataset), "config": variant.dataset_config or "n1", "prompts": str(prompts),
+        "reward_log": str(shares_log(ctx, variant, seed))})
+    data = to_dict(spec)
+    data.pop("recipe_path", None)
+    return data
+
+
+def shares_log(ctx: DemoContext, variant: Variant, seed: int) -> Path:
+    """Where the `toy_correctness` reward logs the strategy shares of this arm's GRPO rollouts."""
+    return ctx.out / "runs" / f"{variant.name}-seed{seed}" / "strategy_shares.jsonl"
 
 
 def train_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict[str, str]:
@@ -156,6 +142,8 @@ def train_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, 
     recipe.write_text(yaml.safe_dump(pipeline_spec_dict(ctx, variant, seed, dataset, prompts), sort_keys=False),
                       encoding="utf-8")
     stages = "all" if variant.dataset_config else "rl"
+    if not (run_dir / "rl" / "DONE").is_file():
+        shares_log(ctx, variant, seed).unlink(missing_ok=True)  # GRPO (re)starts: its log starts empty
     result = run_pipeline(load_spec(recipe), "trl", stages=stages, out_dir=run_dir)
     return {stage: path for stage, path in result.checkpoints.items() if stage != "base"}
 
@@ -170,12 +158,12 @@ def evaluate(ctx: DemoContext, checkpoint: str, out_dir: Path, seed: int) -> Pat
 
     if _eval_files(out_dir):
         return out_dir
-    demo = ctx.config.demo
+    spec = ctx.config.eval_spec
     tracker = EvaluationTracker(output_path=str(out_dir))
     results = simple_evaluate(
         model="hf", model_args={"pretrained": checkpoint, "dtype": "float32"}, device="cpu",
-        tasks=["midrl_toy"], task_manager=_task_manager(ctx), apply_chat_template=True, log_samples=True,
-        batch_size=demo.eval_batch_size, limit=demo.eval_problems, gen_kwargs={"max_gen_toks": demo.max_new_tokens},
+        tasks=list(spec.tasks), task_manager=_task_manager(ctx), apply_chat_template=True, log_samples=True,
+        batch_size=spec.batch_size, limit=ctx.config.demo.eval_problems, gen_kwargs={"max_gen_toks": spec.max_gen_toks},
         random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
         evaluation_tracker=tracker,
     )
@@ -194,18 +182,29 @@ def _task_manager(ctx: DemoContext):
 
         from midrl_bench.tasks import include_path
 
-        ctx.task_manager = TaskManager(include_path=include_path(), metadata={"repeats": ctx.config.demo.eval_repeats})
+        ctx.task_manager = TaskManager(include_path=include_path(), metadata=task_metadata(ctx))
     return ctx.task_manager
 
 
+def task_metadata(ctx: DemoContext) -> dict:
+    """lm-eval metadata of `midrl_toy` in this run: samples per problem, and the world whose eval split it serves."""
+    return {"repeats": ctx.config.eval_spec.repeats, "toy_config": str(ctx.config_file),
+            "size": ctx.config.world.eval_problems}
+
+
 def _eval_files(out_dir: Path) -> list[Path]:
-    return sorted(out_dir.rglob("results_*.json")) if out_dir.is_dir() else []
+    from midrl_bench.tasks.lm_eval_files import results_files
+
+    return results_files(out_dir) if out_dir.is_dir() else []
 
 
 def read_pass_at_k(out_dir: Path) -> dict[str, float]:
+    from midrl_bench.tasks.lm_eval_files import parse_metric_key
+
     results = json.loads(_eval_files(out_dir)[-1].read_text(encoding="utf-8"))["results"]["midrl_toy"]
-    return {key.split(",")[0]: value for key, value in results.items()
-            if key.startswith("pass@") and isinstance(value, float)}  # pass@k and pass@k_stderr
+    return {parsed.metric + ("_stderr" if parsed.part == "stderr" else ""): value for key, value in results.items()
+            if (parsed := parse_metric_key(key)) and parsed.family == "pass" and parsed.part in ("value", "stderr")
+            and isinstance(value, float)}  # pass@k and pass@k_stderr
 
 
 def judge(ctx: DemoContext, eval_dir: Path) -> dict:
@@ -232,16 +231,25 @@ def submission(ctx: DemoContext, variant: Variant, seed: int, parameters: int) -
             "model": {"id": f"midrl-toy/{variant.name}-seed{seed}-rl", "revision": "local",
                       "display_name": f"toy {variant.name} + GRPO (seed {seed})", "parameters": parameters},
             "mid_training": mid, "rl": {"backend": "trl", "recipe": recipe}, "contact": "midrl demo (local run)",
+            "generation": {"max_gen_toks": ctx.config.eval_spec.max_gen_toks},  # evaluate()'s --gen_kwargs, declared
             "notes": "Embedded tiny world; produced by `midrl demo`."}
 
 
 def submit_entry(ctx: DemoContext, eval_dir: Path, payload: dict) -> bool:
-    """Write submission.json next to the lm-eval output and submit it to the demo's local store."""
-    from midrl_bench.leaderboard.cli import main as leaderboard_main
+    """Copy the lm-eval files beside a submission.json (a run directory holds nothing else: the judge's outputs stay
+    in `eval_dir`) and submit it to the demo's local store."""
+    import shutil
 
-    (eval_dir / "submission.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    from midrl_bench.leaderboard.cli import main as leaderboard_main
+    from midrl_bench.tasks.lm_eval_files import results_files, samples_files
+
+    run_dir = ctx.out / "leaderboard" / "submissions" / eval_dir.name
+    for path in [*results_files(eval_dir), *samples_files(eval_dir)]:
+        (run_dir / path.relative_to(eval_dir)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, run_dir / path.relative_to(eval_dir))
+    (run_dir / "submission.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     store = ctx.out / "leaderboard" / "store"
-    code = leaderboard_main(["submit", str(eval_dir), "--store", str(store), "--allow-partial"])
+    code = leaderboard_main(["submit", str(run_dir), "--store", str(store), "--allow-partial", "--allow-local"])
     return code == 0
 
 
@@ -270,14 +278,16 @@ def evaluate_checkpoint(ctx: DemoContext, checkpoint: str, name: str, seed: int)
     return {"eval_dir": str(eval_dir), "pass_at_k": read_pass_at_k(eval_dir),
             "composed_share": composition["composed_share"]["mean"],
             "composed_share_stderr": composition["composed_share"]["stderr"],
-            "frequencies": composition["frequencies"]}
+            "frequencies": composition["frequencies"],
+            "composition_judged_with": {"library": report["library"], "labeller": report["labellers"]["rules"]}}
 
 
 def run_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict:
     with ctx.stage("mid-train + GRPO (trl)"):
         checkpoints = train_variant(ctx, variant, seed, dataset, prompts)
-    result = {"variant": variant.name, "seed": seed}
-    if "midtrain" in checkpoints:
+    result = {"variant": variant.name, "seed": seed, "strategy_shares": str(shares_log(ctx, variant, seed))}
+    before = ctx.config.demo.before_rl
+    if "midtrain" in checkpoints and (before is None or variant.name in before):
         result["before_rl"] = evaluate_checkpoint(ctx, checkpoints["midtrain"], f"{variant.name}-seed{seed}-mid", seed)
     result["after_rl"] = evaluate_checkpoint(ctx, checkpoints["rl"], f"{variant.name}-seed{seed}-rl", seed)
     with ctx.stage("leaderboard submit"):
@@ -286,15 +296,36 @@ def run_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, pr
     return result
 
 
+def write_run_config(config: ToyConfig, out: Path) -> Path:
+    """OUT/toy.yaml: this run's whole config (re-loadable with `midrl demo --config`); a resumed run must match it."""
+    from midrl_bench.config import to_dict
+    from midrl_bench.toyworld.config import load_toy_config
+
+    path = out / "toy.yaml"
+    if path.is_file():  # resuming: the same world, model, builder and recipe (the demo block may differ: --seeds)
+        old = load_toy_config(path)
+        changed = [name for name in ("world", "model", "pretrain", "gate", "build", "train")
+                   if getattr(old, name) != getattr(config, name)]
+        if changed:
+            raise ValueError(f"{path}: this output directory holds a run with another {', '.join(changed)}; "
+                             "use a new --out")
+    path.write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+    return path
+
+
 def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
     """Run every stage; returns the results record (also written to OUT/results.json) for the report."""
     from midrl_bench.provenance import provenance_record
+    from midrl_bench.toyworld.gate import gate_result, gate_text
     from midrl_bench.toyworld.model import pretrained_model
 
     out.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(config=config, out=out, log=log)
+    ctx = DemoContext(config=config, out=out, log=log, config_file=write_run_config(config, out))
     with ctx.stage("pre-trained tiny model"):
         ctx.base_model = pretrained_model(config, log=log)
+    with ctx.stage("gate check"):
+        gate = gate_result(config, ctx.base_model, log=log)
+    log(gate_text(gate))
     with ctx.stage("self-generated dataset (midrl build)"):
         dataset = build_dataset(ctx)
     prompts = write_rl_prompts(ctx)
@@ -310,7 +341,8 @@ def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
             runs.append(run_variant(ctx, variant, config.demo.seed + offset, dataset, prompts))
     with ctx.stage("leaderboard site"):
         site = build_leaderboard_site(ctx)
-    record = {"base": base, "runs": runs, "skipped_variants": skipped, "dataset": str(dataset),
+    record = {"base": base, "runs": runs, "skipped_variants": skipped, "dataset": str(dataset), "gate": gate,
+              "config": str(ctx.config_file),
               "leaderboard_site": str(site),
               "timings_s": ctx.timings_s,
               "provenance": provenance_record(artefact="midrl-demo", base_model=str(ctx.base_model))}

@@ -33,7 +33,7 @@ def pretrained_model(config: ToyConfig, rebuild: bool = False, log=print) -> Pat
     final = root / key
     if (final / "pretrain.json").is_file() and not rebuild:
         return final
-    with _build_lock(root / f".{key}.lock"):
+    with build_lock(root / f".{key}.lock"):
         if (final / "pretrain.json").is_file() and not rebuild:
             return final  # built by another process while this one waited
         staging = root / f".{key}.building"
@@ -41,14 +41,17 @@ def pretrained_model(config: ToyConfig, rebuild: bool = False, log=print) -> Pat
         log(f"[toyworld] pre-training the tiny model (cache key {key}) ...")
         record = build_pretrained(config, library, staging)
         (staging / "pretrain.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
+        if final.exists():
+            from midrl_bench.safe_dirs import remove_owned_dir
+
+            remove_owned_dir(final, marker="pretrain.json")  # a model this function built (rebuild=True)
         staging.rename(final)
     log(f"[toyworld] pre-trained in {record['train_seconds']:.0f} s -> {final}")
     return final
 
 
 @contextmanager
-def _build_lock(path: Path):
+def build_lock(path: Path):
     import fcntl
 
     with open(path, "a+", encoding="utf-8") as handle:
@@ -101,7 +104,8 @@ def build_pretrained(config: ToyConfig, library, out_dir: Path) -> dict:
     tokenizer.save_pretrained(str(out_dir))
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    kinds = {kind: sum(e["kind"].startswith(kind) for e in examples) for kind in ("default", "tagged", "combined")}
+    kinds = {kind: sum(e["kind"].startswith(kind) for e in examples) for kind in ("default", "tagged", "combined",
+                                                                                 "alternative")}
     return provenance_record(
         artefact="toyworld-pretrained-model", config=_plain(config), library_hash=library.content_hash,
         parameters=sum(p.numel() for p in model.parameters()), examples=len(examples), example_kinds=kinds,

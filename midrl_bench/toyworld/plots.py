@@ -1,4 +1,5 @@
-"""The demo's plots: pass@k curves by n (before and after RL) and pass@1/8/64 before vs after RL per variant."""
+"""The demo's plots: pass@k curves by n (before and after RL), pass@1/8/64 before vs after RL per arm, and the
+strategy shares of the GRPO rollouts by step, one panel per arm."""
 
 from __future__ import annotations
 
@@ -29,13 +30,17 @@ def plot_pass_at_k_by_n(results: dict, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     grouped = _by_variant(results)
-    names = sorted((n for n in grouped if n.startswith("n") and n[1:].isdigit()), key=lambda n: int(n[1:]))
+    names = (["star"] if "star" in grouped else []) + sorted(
+        (n for n in grouped if n.startswith("n") and n[1:].isdigit()), key=lambda n: int(n[1:]))
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for axis, phase, title in ((axes[0], "before_rl", "after mid-training"), (axes[1], "after_rl", "after GRPO")):
         ks, values = _mean_curve([{"p": results["base"]}], "p")
         axis.plot(ks, values, "k--", label="base")
         for name in names:
-            ks, values = _mean_curve(grouped[name], phase)
+            runs = [run for run in grouped[name] if phase in run]
+            if not runs:
+                continue
+            ks, values = _mean_curve(runs, phase)
             axis.plot(ks, values, marker="o", label=name)
         axis.set_xscale("log", base=2)
         axis.set_xlabel("k")
@@ -73,5 +78,40 @@ def plot_before_after_rl(results: dict, path: Path) -> Path:
     axes[0].legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_strategy_shares(results: dict, path: Path, every: int) -> Path | None:
+    """One panel per arm: the share of GRPO rollouts using each strategy (and mixed traces) by step, mean over seeds."""
+    from midrl_bench.toyworld.reward import read_shares
+
+    curves: dict[str, list[list[dict]]] = defaultdict(list)
+    for run in results["runs"]:
+        points = read_shares(Path(run.get("strategy_shares", "")), every)
+        if points:
+            curves[run["variant"]].append(points)
+    if not curves:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(curves), figsize=(3.2 * len(curves), 3.4), sharey=True, squeeze=False)
+    for axis, (name, runs) in zip(axes[0], curves.items(), strict=True):
+        length = min(len(points) for points in runs)
+        steps = [runs[0][i]["step"] for i in range(length)]
+        for key in [*sorted(runs[0][0]["shares"]), "mixed"]:
+            values = [sum((p[i]["shares"].get(key) if key != "mixed" else p[i]["mixed"]) for p in runs) / len(runs)
+                      for i in range(length)]
+            axis.plot(steps, values, marker=".", linestyle="--" if key == "mixed" else "-", label=key)
+        axis.set_title(name)
+        axis.set_xlabel("GRPO step")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of rollouts")
+    axes[0][-1].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
     plt.close(figure)
     return path

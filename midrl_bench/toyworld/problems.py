@@ -1,10 +1,15 @@
-"""The tiny world's problems: integer-answer arithmetic in three families, generated deterministically.
+"""The tiny world's problems: integer-answer arithmetic, generated deterministically.
 
-Families (each problem's answer is one exact integer):
-- `mul`    multi-digit products, "Compute 47*36."            (a: 2 digits, b: 1 or 2 digits)
-- `series` sums of arithmetic series, "Compute 13+17+21+25."  (3-8 terms below 100)
-- `mod`    remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
-The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config).
+Families (each problem's answer is one exact integer; the family is the problem's sub-type):
+- `mul`         multi-digit products, "Compute 47*36."            (a: 2 digits, b: 1 or 2 digits)
+- `series`      sums of arithmetic series, "Compute 13+17+21+25."  (3-8 terms below 100)
+- `mod`         remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
+- `mul_near100` a product with a multiplier just below 100, "Compute 47*98."   (gated: round the multiplier)
+- `series_long` a long even-length series, "Compute 3+7+...+47." (8-12 terms)  (gated: pair first and last)
+- `composite`   a near-100 product plus a long series, "Compute 47*98+3+7+...+31." (both parts: switch strategy)
+The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config). A world
+lists its families in `world.families`; splits interleave them round-robin, so listing a family twice doubles its
+share. The classic world is `[mul, series, mod]`; the gated world drops `mod` and adds the last three.
 
 Every problem can be solved by each of the world's four strategies (`traces.py`), with traces of different length
 and difficulty depending on the problem's sub-type (a factor close to a round number, an even number of terms, ...),
@@ -21,7 +26,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FAMILIES = ("mul", "series", "mod")
+FAMILIES = ("mul", "series", "mod", "mul_near100", "series_long", "composite")
+NEAR_100 = (97, 98, 99)  # multipliers of `mul_near100`: the default's column method needs two rows and a 4-digit sum
+LONG_SERIES_TERMS = (8, 10, 12)  # term counts of `series_long`
+COMPOSITE_SERIES_TERMS = 8  # the series part of a composite problem (keeps its traces under ~130 tokens)
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
 
 
@@ -52,11 +60,21 @@ class Problem:
 
     @property
     def expression(self) -> str:
-        if self.family == "mul":
+        if self.family in ("mul", "mul_near100"):
             return f"{self.operands[0]}*{self.operands[1]}"
-        if self.family == "series":
+        if self.family in ("series", "series_long"):
             return "+".join(str(term) for term in self.operands)
+        if self.family == "composite":
+            return "+".join(part.expression for part in self.parts())
         return f"{self.operands[0]} mod {self.operands[1]}"
+
+    def parts(self) -> list[Problem]:
+        """The sub-problems a trace solves in turn: two for a composite (product, series), else the problem itself."""
+        if self.family != "composite":
+            return [self]
+        a, b, *terms = self.operands
+        return [Problem(f"{self.id}/product", "mul_near100", (a, b), a * b),
+                Problem(f"{self.id}/series", "series_long", tuple(terms), sum(terms))]
 
     @property
     def text(self) -> str:
@@ -85,16 +103,37 @@ def _mod(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
     return (rng.randint(100, 999), rng.randint(3, knobs.mod_max_divisor))
 
 
+def _mul_near100(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
+    return (rng.choice([value for value in range(12, 100) if value % 10]), rng.choice(NEAR_100))
+
+
+def _even_series(rng: random.Random, count: int) -> tuple[int, ...]:
+    step = rng.randint(2, min(6, 98 // (count - 1)))
+    first = rng.randint(1, 99 - step * (count - 1))
+    return tuple(first + step * index for index in range(count))
+
+
+def _series_long(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
+    return _even_series(rng, rng.choice(LONG_SERIES_TERMS))
+
+
+def _composite(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
+    return (*_mul_near100(rng, knobs), *_even_series(rng, COMPOSITE_SERIES_TERMS))
+
+
 GENERATORS: dict[str, Callable[[random.Random, Difficulty], tuple[int, ...]]] = {
-    "mul": _mul, "series": _series, "mod": _mod}
+    "mul": _mul, "series": _series, "mod": _mod, "mul_near100": _mul_near100, "series_long": _series_long,
+    "composite": _composite}
 
 
 def solve(family: str, operands: tuple[int, ...]) -> int:
     """The exact answer, computed directly (independently of any strategy's trace)."""
-    if family == "mul":
+    if family in ("mul", "mul_near100"):
         return operands[0] * operands[1]
-    if family == "series":
+    if family in ("series", "series_long"):
         return sum(operands)
+    if family == "composite":
+        return operands[0] * operands[1] + sum(operands[2:])
     if family == "mod":
         return operands[0] % operands[1]
     raise ValueError(f"unknown problem family {family!r}; known: {FAMILIES}")
@@ -103,7 +142,7 @@ def solve(family: str, operands: tuple[int, ...]) -> int:
 def generate_splits(families: list[str], sizes: dict[str, int], seed: int,
                     difficulty: Difficulty | None = None) -> dict[str, list[Problem]]:
     """Disjoint splits, `sizes[split]` problems each, families interleaved round-robin; same inputs -> same problems."""
-    unknown = sorted(set(families) - set(FAMILIES))
+    unknown = sorted(set(families) - set(FAMILIES))  # a family may be listed twice (double share)
     if unknown or not families:
         raise ValueError(f"families: unknown or empty {unknown or families}; known: {list(FAMILIES)}")
     bad = sorted(set(sizes) - set(SPLITS))

@@ -1,141 +1,139 @@
-"""The demo's summary: a table (pass@1/8/64 before and after RL per variant, composition rates), plots, and a plain
-statement of whether each of the paper's claims held in this run.
+"""The demo's report: the gate, tables with intervals, per-sub-type tables, and a verdict per claim with its MDE.
 
-Uncertainty: with several seeds, a variant's number is the mean over seeds with a 95% t-interval; with one seed,
-the interval is 1.96 x lm-eval's standard error over eval problems. A claim "held" when the difference it predicts
-has the predicted sign and exceeds the combined interval, "did not hold" when it has the opposite sign and
-exceeds it, and is "inconclusive" otherwise — the demo never rounds noise up into support.
+Every number carries its uncertainty: means over problems (and seeds) with a two-level cluster bootstrap 95%
+interval (`toyworld.stats`), rates of the gate with Wilson intervals, and for each claim its paired estimate,
+interval and minimum detectable effect. Writes OUT/summary.md, OUT/claims.json, OUT/tables.json and the plots.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Sequence
+import json
+from pathlib import Path
 
-from midrl_bench.metrics import mean_and_stderr
+from midrl_bench.toyworld.claims import Outcomes, evaluate_claims, load_outcomes, mixed, pass_at
+from midrl_bench.toyworld.stats import cluster_bootstrap
 
-KS = (1, 8, 64)  # table columns; with fewer samples per problem the largest measured k replaces 64
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-
-
-def interval(values: Sequence[float], single_stderr: float | None = None) -> tuple[float, float]:
-    """(mean, half-width of the 95% interval)."""
-    mean, stderr = mean_and_stderr(list(values))
-    if len(values) == 1:
-        return mean, 1.96 * (single_stderr or 0.0)
-    return mean, _T95.get(len(values) - 1, 1.96) * stderr
+PHASES = (("before_rl", "before RL"), ("after_rl", "after RL"))
 
 
-def _metric(run: dict, phase: str, key: str) -> float | None:
-    if phase not in run:
+def _estimate(outcomes: Outcomes, arm: str, phase: str, metric, families=None, resamples: int = 2000):
+    table = outcomes.values(arm, phase, metric, families)
+    if table is None:
         return None
-    return run[phase]["composed_share"] if key == "composition" else run[phase]["pass_at_k"].get(key)
-
-
-def _single_stderr(run: dict, phase: str, key: str) -> float | None:
-    if phase not in run:
+    problems = sorted(set.intersection(*(set(row) for row in table.values())))
+    if not problems:
         return None
-    if key == "composition":
-        return run[phase].get("composed_share_stderr")
-    value = run[phase]["pass_at_k"].get(f"{key}_stderr")
-    return value if isinstance(value, float) else None
+    return cluster_bootstrap([[table[s][p] for p in problems] for s in sorted(table)], resamples)
 
 
-def table_ks(results: dict) -> tuple[int, ...]:
-    """(1, 8, 64), with 64 replaced by the largest k measured when the evaluation drew fewer samples."""
-    measured = [int(key[5:]) for key in results["base"]["pass_at_k"] if key.startswith("pass@") and "_" not in key]
-    top = max(measured)
-    return tuple(sorted({k for k in KS if k < top} | {min(top, KS[-1])}))
-
-
-def aggregate(results: dict) -> dict[str, dict[str, tuple[float, float] | None]]:
-    """variant -> {"<phase>:<metric>": (mean, ci95)} over seeds, for pass@1/8/max and the composition rate."""
-    by_variant: dict[str, list[dict]] = defaultdict(list)
-    for run in results["runs"]:
-        by_variant[run["variant"]].append(run)
-    table: dict[str, dict[str, tuple[float, float] | None]] = {}
-    base_row = {"variant": "base", "after_rl": results["base"]}
-    for name, runs in [("base", [base_row]), *by_variant.items()]:
-        row: dict[str, tuple[float, float] | None] = {}
-        for phase in ("before_rl", "after_rl"):
-            for key in [*(f"pass@{k}" for k in table_ks(results)), "composition"]:
-                values = [v for v in (_metric(run, phase, key) for run in runs) if v is not None]
-                stderr = _single_stderr(runs[0], phase, key)
-                row[f"{phase}:{key}"] = interval(values, stderr) if values else None
-        table[name] = row
-    return table
-
-
-def _cell(value: tuple[float, float] | None) -> str:
-    if value is None:
+def cell(estimate) -> str:
+    """'mean [low, high]' in percent, or a dash."""
+    if estimate is None:
         return "—"
-    mean, half = value
-    return f"{100 * mean:5.1f} ± {100 * half:4.1f}" if half else f"{100 * mean:5.1f}"
+    return f"{100 * estimate.mean:.1f} [{100 * estimate.low:.1f}, {100 * estimate.high:.1f}]"
 
 
-def summary_table(table: dict) -> str:
-    """A markdown table; numbers in percent."""
-    columns = list(next(iter(table.values())))
-    header = "| variant | " + " | ".join(c.replace("_rl:", " RL ").replace("_", " ") for c in columns) + " |"
-    lines = [header, "|" + "---|" * (len(columns) + 1)]
-    for name, row in table.items():
-        lines.append(f"| {name} | " + " | ".join(_cell(row.get(c)) for c in columns) + " |")
-    lines.append("")
-    lines.append("base: the pre-trained model (shown under 'after RL' columns: it had neither stage). "
-                 "composition: share of judged eval traces combining >= 2 strategies (rules labeller).")
+def main_table(outcomes: Outcomes, resamples: int) -> tuple[str, dict]:
+    k = outcomes.k
+    columns = [("pass@1", pass_at(1), None), (f"pass@{k}", pass_at(k), None),
+               ("mixed traces, composite problems", mixed, {"composite"})]
+    lines = ["| arm | phase | " + " | ".join(name for name, _, _ in columns) + " |", "|---|---|" + "---|" * len(columns)]
+    data: dict = {}
+    for arm in outcomes.by_arm:
+        for phase, label in PHASES:
+            if phase not in outcomes.by_arm[arm]:
+                continue
+            found = [_estimate(outcomes, arm, phase, metric, families, resamples) for _, metric, families in columns]
+            data[f"{arm}:{phase}"] = {name: e.as_dict() if e else None for (name, _, _), e in zip(columns, found, strict=True)}
+            shown = "base model" if arm == "base" else label
+            lines.append(f"| {arm} | {shown} | " + " | ".join(cell(e) for e in found) + " |")
+    lines.append(f"\nPercent, mean over eval problems (and seeds) [two-level cluster bootstrap 95% interval]; pass@{k} "
+                 "is the largest k measured (the pack's unbiased estimator per problem). Mixed traces: share of a "
+                 "composite problem's sampled traces in which the rules labeller finds two or more strategies.")
+    return "\n".join(lines), data
+
+
+def subtype_table(outcomes: Outcomes, resamples: int) -> tuple[str, dict]:
+    """pass@K per sub-type (family) after RL (and for the base model)."""
+    k = outcomes.k
+    families = sorted({o.family for seeds in outcomes.by_arm["base"]["after_rl"].values() for o in seeds.values()})
+    lines = ["| arm | " + " | ".join(families) + " |", "|---|" + "---|" * len(families)]
+    data: dict = {}
+    for arm in outcomes.by_arm:
+        found = [_estimate(outcomes, arm, "after_rl", pass_at(k), {f}, resamples) for f in families]
+        data[arm] = {f: e.as_dict() if e else None for f, e in zip(families, found, strict=True)}
+        lines.append(f"| {arm} | " + " | ".join(cell(e) for e in found) + " |")
+    lines.append(f"\npass@{k} after RL (base: the pre-trained model) by sub-type, percent [cluster bootstrap 95%]. "
+                 "Gated sub-types: mul_near100 (needs round_adjust), series_long (needs pair_terms); composite needs "
+                 "a switch between them.")
+    return "\n".join(lines), data
+
+
+def claims_text(items: list[dict]) -> str:
+    lines = []
+    for item in items:
+        estimate = item["estimate"]
+        if estimate:
+            low, high = estimate["ci95"]
+            numbers = (f"difference {100 * estimate['mean']:+.1f} points [{100 * low:+.1f}, {100 * high:+.1f}], "
+                       f"MDE {100 * estimate['mde']:.1f} points ({estimate['problems']} problems x "
+                       f"{estimate['seeds']} seed(s))")
+        else:
+            numbers = "no estimate"
+        lines.append(f"- {item['claim']}: **{item['verdict']}** — {numbers}; {item['evidence']}")
+        for kind, found in (item.get("composed_vs_single") or {}).items():
+            if found:
+                lines.append(f"  - {kind}-strategy traces on composite problems after RL: accuracy "
+                             f"{100 * found['accuracy']:.1f}% [{100 * found['ci95'][0]:.1f}, {100 * found['ci95'][1]:.1f}] "
+                             f"over {found['traces']} traces (bootstrap by problem)")
+            else:
+                lines.append(f"  - {kind}-strategy traces on composite problems after RL: none")
+    lines.append("\nVerdicts: held (95% interval on the predicted side of 0), contradicted (on the other side), "
+                 "inconclusive (covers 0; MDE = 2.8 x SE, the effect found 80% of the time at 5%), not testable.")
     return "\n".join(lines)
 
 
-def _n_variants(table: dict) -> list[tuple[int, str]]:
-    return sorted((int(name[1:]), name) for name in table if name.startswith("n") and name[1:].isdigit())
+def shares_text(results: dict, every: int) -> str:
+    from midrl_bench.toyworld.reward import read_shares
+
+    lines = []
+    for run in results["runs"]:
+        points = read_shares(Path(run.get("strategy_shares", "")), every)
+        if points:
+            first, last = points[0], points[-1]
+            top = lambda p: ", ".join(f"{s} {100 * v:.0f}%" for s, v in sorted(p["shares"].items()))  # noqa: E731
+            lines.append(f"- {run['variant']} (seed {run['seed']}): steps 1-{first['step']}: {top(first)}, mixed "
+                         f"{100 * first['mixed']:.0f}% -> steps to {last['step']}: {top(last)}, mixed "
+                         f"{100 * last['mixed']:.0f}%")
+    return "\n".join(lines) or "- (no GRPO strategy log)"
 
 
-def _compare(a: tuple[float, float] | None, b: tuple[float, float] | None) -> str:
-    """'held' if a > b beyond the combined interval, 'did not hold' if a < b beyond it, else 'inconclusive'."""
-    if a is None or b is None:
-        return "not measured"
-    difference = a[0] - b[0]
-    noise = math.hypot(a[1], b[1])
-    if difference > noise:
-        return "held"
-    if -difference > noise:
-        return "did not hold"
-    return "inconclusive"
+def write_report(config, results: dict, out: Path) -> str:
+    """summary.md, claims.json, tables.json and plots; returns the summary text."""
+    from midrl_bench.sources.toy import use_world
+    from midrl_bench.toyworld.gate import gate_text
+    from midrl_bench.toyworld.outcomes import eval_families
+    from midrl_bench.toyworld.plots import plot_before_after_rl, plot_pass_at_k_by_n, plot_strategy_shares
 
-
-def claims(table: dict) -> list[tuple[str, str, str]]:
-    """(claim, verdict, evidence) for the paper's claims (a)-(d); pass@64 is the largest k measured."""
-    out = []
-    ns = _n_variants(table)
-    top_k = max(int(c.split("@")[1]) for c in next(iter(table.values())) if "pass@" in c)
-    key = f"after_rl:pass@{top_k}"
-    if len(ns) >= 2:
-        first, last = table[ns[0][1]].get(key), table[ns[-1][1]].get(key)
-        steps = [_compare(table[b].get(key), table[a].get(key)) for (_, a), (_, b) in zip(ns, ns[1:], strict=False)]
-        verdict = _compare(last, first)
-        if verdict == "held" and "did not hold" in steps:
-            verdict = "partly held (not monotonic)"
-        evidence = ", ".join(f"{name} {_cell(table[name].get(key))}" for _, name in ns)
-        out.append((f"(a) post-RL pass@{top_k} rises with n", verdict, evidence))
-    top = ns[-1][1] if ns else None
-    wrong = f"incorrect-{top}" if top else None
-    if wrong in table:
-        verdict = _compare(table[top].get(key), table[wrong].get(key))
-        out.append(("(b) mid-training on incorrect chains hurts", verdict,
-                    f"{top} {_cell(table[top].get(key))} vs {wrong} {_cell(table[wrong].get(key))}"))
-    few = next((n for n in table if n.startswith("budget-") and n.endswith("-few")), None)
-    if few:
-        many = few.replace("-few", "-many")
-        verdict = _compare(table[few].get(key), table.get(many, {}).get(key))
-        out.append(("(c) several strategies per problem beat one strategy on more problems (equal rows)", verdict,
-                    f"{few} {_cell(table[few].get(key))} vs {many} {_cell(table.get(many, {}).get(key))}"))
-    if top:
-        before, after = table[top].get("before_rl:composition"), table[top].get("after_rl:composition")
-        out.append(("(d) composition rises after RL", _compare(after, before),
-                    f"{top}: {_cell(before)} before RL -> {_cell(after)} after RL"))
-    return out
-
-
-def claims_text(items: list[tuple[str, str, str]]) -> str:
-    return "\n".join(f"- {claim}: **{verdict}** ({evidence})" for claim, verdict, evidence in items)
+    resamples = config.demo.bootstrap
+    with use_world(results["config"]):
+        outcomes = load_outcomes(results, eval_families())
+    gate = results.get("gate") or {}
+    items = evaluate_claims(outcomes, gate.get("passed"), resamples)
+    table, table_data = main_table(outcomes, resamples)
+    subtypes, subtype_data = subtype_table(outcomes, resamples)
+    plots = [plot_pass_at_k_by_n(results, out / "pass_at_k_by_n.png"),
+             plot_before_after_rl(results, out / "before_after_rl.png"),
+             plot_strategy_shares(results, out / "strategy_shares.png", config.demo.share_log_every)]
+    skipped = "".join(f"\n- {name}: not run ({why})" for name, why in results.get("skipped_variants", {}).items())
+    timing = "\n".join(f"- {stage}: {seconds:.0f} s" for stage, seconds in results["timings_s"].items())
+    text = (f"# midrl demo — {config.demo.seeds} seed(s)\n\n## Gate\n{gate_text(gate)}\n\n## Arms\n{table}\n\n"
+            f"## By sub-type\n{subtypes}\n\n## The paper's claims in this run\n{claims_text(items)}{skipped}\n\n"
+            f"## Strategy shares during GRPO (rollouts, cue detector)\n"
+            f"{shares_text(results, config.demo.share_log_every)}\n\n## Time per stage\n{timing}\n\n"
+            f"Plots: {', '.join(p.name for p in plots if p)}; leaderboard site: {results['leaderboard_site']}/index.html\n")
+    (out / "summary.md").write_text(text, encoding="utf-8")
+    (out / "claims.json").write_text(json.dumps(items, indent=2) + "\n", encoding="utf-8")
+    (out / "tables.json").write_text(json.dumps({"arms": table_data, "by_subtype": subtype_data}, indent=2) + "\n",
+                                     encoding="utf-8")
+    return text

@@ -8,7 +8,15 @@ and uses its cue words (and no other strategy's), so the shared cue detector rec
 - `round_adjust`   replace a number by a nearby round one, then correct for the difference
 - `pair_terms`     group into pairs: repeated doubling, first+last pairs (Gauss), pairs of digits
 
-A combined trace solves with one strategy and checks with a second (`combined_trace`), so it carries both cue sets.
+A combined trace solves with one strategy and checks with a second (`combined_trace`), so it carries both cue sets
+(the classic world's only two-strategy trace). A composite problem (`problems.py`) is solved part by part
+(`composite_trace`): each part opens with its strategy's header, then the parts' results are added. With one strategy
+throughout it is an ordinary trace; with a different strategy per part it is a mixed trace, the composition the
+gated world rewards (no pre-training example shows one).
+
+Which strategy each sub-type of the gated world needs (`MATCHING`): a multiplier near 100 is rounded to 100
+(`round_adjust`), a long even-length series is paired first-with-last (`pair_terms`); the default's traces for those
+sub-types need a long multi-digit sum, which the tiny model does not execute reliably.
 Traces are terse because the tiny model reads them token by token (one token per digit); each restates the problem
 on its first line, which the tiny model learns to copy far faster than it learns to look back into the prompt.
 Every intermediate number is exact.
@@ -24,6 +32,7 @@ STRATEGIES = ("column_method", "pair_terms", "place_value", "round_adjust")
 DEFAULT_STRATEGY = "column_method"
 HEADERS = {"column_method": "Column method", "place_value": "Place value",
            "round_adjust": "Round and adjust", "pair_terms": "Pair terms"}
+MATCHING = {"mul_near100": "round_adjust", "series_long": "pair_terms"}  # gated sub-type -> the strategy it needs
 
 
 def _box(answer: int) -> str:
@@ -155,6 +164,17 @@ def _round_mod(number: int, divisor: int) -> list[str]:
     return [*lines, f"adjust: {rest}={divisor}*{rest // divisor}+{rest % divisor}."]
 
 
+def _round_multiplier(a: int, b: int) -> list[str]:
+    """A multiplier just below 100: a*100, minus (100-b)*a, the subtraction done via the next hundred."""
+    short = 100 - b
+    adjust = short * a
+    hundreds = -(-adjust // 100) * 100  # the hundred at or above the adjustment
+    base = a * 100
+    return [f"round {b} up to 100.", f"{a}*100={base}.", f"adjust: {_times_digit(a, short)}",
+            f"{base}-{hundreds}={base - hundreds}, {hundreds}-{adjust}={hundreds - adjust}, "
+            f"{base - hundreds}+{hundreds - adjust}={a * b}."]
+
+
 # ------------------------------------------------------------------------------------------- pair terms
 def _pair_mul(a: int, b: int) -> list[str]:
     pairs, extra = divmod(b, 2)
@@ -186,6 +206,22 @@ def _pair_mod(number: int, divisor: int) -> list[str]:
             f"{folded}={divisor}*{folded // divisor}+{folded % divisor}."]
 
 
+def _times_digit(value: int, digit: int) -> str:
+    """value*digit split at the ones digit: "64*4=60*4+4*4=240+16=256." (one short step per product)."""
+    high, low = value - value % 10, value % 10
+    if not low:
+        return f"{value}*{digit}={value * digit}."
+    return f"{value}*{digit}={high}*{digit}+{low}*{digit}={high * digit}+{low * digit}={value * digit}."
+
+
+def _pair_long_series(terms: tuple[int, ...]) -> list[str]:
+    """An even number of terms: first + last, times the number of pairs."""
+    pairs = len(terms) // 2
+    pair_sum = terms[0] + terms[-1]
+    return [f"first and last: {terms[0]}+{terms[-1]}={pair_sum}.", f"{len(terms)} terms make {pairs} pairs.",
+            _times_digit(pair_sum, pairs)]
+
+
 WRITERS: dict[tuple[str, str], Callable[..., list[str]]] = {
     ("column_method", "mul"): _column_mul, ("column_method", "mod"): _column_mod,
     ("place_value", "mul"): _place_mul, ("place_value", "mod"): _place_mod,
@@ -193,6 +229,11 @@ WRITERS: dict[tuple[str, str], Callable[..., list[str]]] = {
     ("pair_terms", "mul"): _pair_mul, ("pair_terms", "mod"): _pair_mod,
     ("column_method", "series"): _column_series, ("place_value", "series"): _place_series,
     ("round_adjust", "series"): _round_series, ("pair_terms", "series"): _pair_series,
+    # gated sub-types: the classic writers, except the two that make the matching strategy short
+    ("column_method", "mul_near100"): _column_mul, ("place_value", "mul_near100"): _place_mul,
+    ("round_adjust", "mul_near100"): _round_multiplier, ("pair_terms", "mul_near100"): _pair_mul,
+    ("column_method", "series_long"): _column_series, ("place_value", "series_long"): _place_series,
+    ("round_adjust", "series_long"): _round_series, ("pair_terms", "series_long"): _pair_long_series,
 }
 
 
@@ -207,12 +248,29 @@ def trace_steps(problem: Problem, strategy: str) -> list[str]:
     if key not in WRITERS:
         raise KeyError(f"no trace writer for strategy {strategy!r} on family {problem.family!r}")
     operands = problem.operands
-    return WRITERS[key](operands) if problem.family == "series" else WRITERS[key](*operands)
+    return WRITERS[key](operands) if problem.family in ("series", "series_long") else WRITERS[key](*operands)
 
 
 def write_trace(problem: Problem, strategy: str) -> str:
-    """A complete single-strategy solution: header, steps, final \\boxed{answer}."""
+    """A complete single-strategy solution: header, steps, final \\boxed{answer} (composites: every part)."""
+    if problem.family == "composite":
+        return composite_trace(problem, [strategy] * len(problem.parts()))
     return "\n".join([_header(problem, strategy), *trace_steps(problem, strategy), _box(problem.answer)])
+
+
+def composite_trace(problem: Problem, strategies: list[str]) -> str:
+    """A composite problem solved part by part, `strategies[i]` on part i, then the parts' results added.
+
+    Different strategies per part make a mixed trace (composition); the same one throughout, an ordinary trace.
+    """
+    parts = problem.parts()
+    if problem.family != "composite" or len(strategies) != len(parts):
+        raise ValueError(f"a composite trace needs a composite problem and one strategy per part ({len(parts)})")
+    lines = [f"Two parts: {', '.join(part.expression for part in parts)}."]
+    for part, strategy in zip(parts, strategies, strict=True):
+        lines += [_header(part, strategy), *trace_steps(part, strategy)]
+    lines.append(f"{'+'.join(str(part.answer) for part in parts)}={problem.answer}.")
+    return "\n".join([*lines, _box(problem.answer)])
 
 
 def combined_trace(problem: Problem, solve_with: str, check_with: str) -> str:

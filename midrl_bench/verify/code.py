@@ -9,9 +9,16 @@ Each program is written to a fresh temporary directory and run by a child of a s
 with a scrubbed environment and rlimits; the parent enforces the wall-clock timeout (the whole group or PID
 namespace is killed) and caps the captured output. The isolation level (see
 `midrl_bench.verify.isolation`) defaults to the strongest this machine offers and is recorded in every result;
-`min_isolation` refuses to run below a level. Status: `passed` (exit 0, and the finish marker seen when asked for),
-`failed` (non-zero exit, killed, early exit, output limit), `timeout`, `error` (the sandbox itself could not start
-the program). The sandbox never raises for anything the program does.
+`min_isolation` refuses to run below a level. Where the machine allows, each program also gets its own cgroup
+(`midrl_bench.verify.cgroups`, recorded as `tree_limits`) capping the memory and process count of its whole tree.
+Status: `passed` (exit 0, and the finish marker seen when asked for), `failed` (non-zero exit, killed, early exit,
+output limit), `timeout`, `error` (the sandbox itself could not start the program). The sandbox never raises for
+anything the program does.
+
+The finish marker only catches accidental early exits: a hostile program can read its own file and write the nonce.
+Verdicts that must hold against hostile code never trust the program's exit status or output beyond plain data:
+`result_channel` hands back what the program wrote on fd 3 for the caller to decode strictly and judge outside the
+sandbox (see `midrl_bench.tasks.code_cases`).
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from midrl_bench.verify import isolation
+from midrl_bench.verify import cgroups, isolation
+from midrl_bench.verify.cgroups import ProgramCgroup
 from midrl_bench.verify.isolation import IsolationUnavailable, UidSlot, level_rank
 from midrl_bench.verify.zygote import Zygote, ZygotePool
 
@@ -39,6 +47,7 @@ STDERR_TAIL_BYTES = 4096
 EXIT_GRACE_S = 0.2  # after the program exits, how long leftovers may keep its output pipes open
 MARKER_FD = 3
 PROGRAM_PATH = ("PATH", "/usr/local/bin:/usr/bin:/bin")
+SECCOMP_ARCHES = ("x86_64", "aarch64")  # where the launcher has a seccomp filter refusing nested user namespaces
 
 
 def work_root() -> str:
@@ -81,6 +90,8 @@ class SandboxResult:
     stdout: str
     stderr_tail: str
     output_truncated: bool
+    channel: str = ""  # what the program wrote on fd 3 when run with `result_channel` (untrusted bytes, decoded)
+    tree_limits: str = "none"  # how the whole program tree was capped: cgroup-v2 | cgroup-v1 | none
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,27 +123,38 @@ class Sandbox:
         self._zygotes = ZygotePool(self.interpreter, site_packages)
         weakref.finalize(self, self._zygotes.close)
 
-    def describe(self) -> dict:
-        return {"isolation": self.level, "interpreter": self.interpreter, "workers": self.workers,
-                "site_packages": self.site_packages, "limits": asdict(self.limits)}
+    @property
+    def tree_limits(self) -> str:
+        """How the whole program tree is capped: `cgroup-v2`, `cgroup-v1` or `none` (rlimits per process only)."""
+        return cgroups.support().level
 
-    def run(self, source: str, *, finish_marker: bool = False) -> SandboxResult:
+    def describe(self) -> dict:
+        return {"isolation": self.level, "tree_limits": self.tree_limits, "interpreter": self.interpreter,
+                "workers": self.workers, "site_packages": self.site_packages, "limits": asdict(self.limits)}
+
+    def run(self, source: str, *, finish_marker: bool = False, result_channel: bool = False) -> SandboxResult:
         """Run one program. With `finish_marker`, `passed` also requires the program to reach its last line
         (a statement appended by the sandbox writes a fresh random nonce to a private pipe), so an early
-        `os._exit(0)` or `sys.exit(0)` does not count as success."""
+        `os._exit(0)` or `sys.exit(0)` does not count as success. With `result_channel`, fd 3 is a pipe whose
+        contents come back as `SandboxResult.channel` (counted in the output limit); the caller must treat them as
+        untrusted. The two options share fd 3 and exclude each other."""
+        if finish_marker and result_channel:
+            raise ValueError("finish_marker and result_channel both use fd 3; choose one")
         started = time.monotonic()
         try:
-            return self._run(source, finish_marker, started)
+            return self._run(source, finish_marker, result_channel, started)
         except (OSError, ValueError, KeyError, IsolationUnavailable) as error:
             return SandboxResult("error", f"sandbox failure: {error}", self.level, None,
                                  time.monotonic() - started, "", "", False)
 
-    def run_many(self, sources: Sequence[str], *, finish_marker: bool = False) -> list[SandboxResult]:
+    def run_many(self, sources: Sequence[str], *, finish_marker: bool = False,
+                 result_channel: bool = False) -> list[SandboxResult]:
         """Run many programs, at most `workers` at a time; results in input order."""
         if not sources:
             return []
+        options = {"finish_marker": finish_marker, "result_channel": result_channel}
         with ThreadPoolExecutor(max_workers=min(self.workers, len(sources))) as pool:
-            return list(pool.map(lambda source: self.run(source, finish_marker=finish_marker), sources))
+            return list(pool.map(lambda source: self.run(source, **options), sources))
 
     def close(self) -> None:
         """Stop the idle zygotes (also happens when the Sandbox is garbage-collected or the process exits)."""
@@ -145,16 +167,17 @@ class Sandbox:
         self.close()
 
     # ------------------------------------------------------------------------------------------ one program
-    def _run(self, source: str, finish_marker: bool, started: float) -> SandboxResult:
+    def _run(self, source: str, finish_marker: bool, result_channel: bool, started: float) -> SandboxResult:
         slot = UidSlot() if level_rank(self.level) >= level_rank("user") else None
         root = tempfile.mkdtemp(prefix="midrl-sandbox-", dir=work_root())
-        pipes = [os.pipe() for _ in range(3 if finish_marker else 2)]
-        zygote = self._zygotes.take()
+        pipes = [os.pipe() for _ in range(3 if finish_marker or result_channel else 2)]
+        zygote, group = self._zygotes.take(), None
         try:
+            group = self._cgroup()
             nonce = secrets.token_hex(16)
             if finish_marker:
                 source = f"{source}\n\n__import__('os').write({MARKER_FD}, b'{nonce}')\n"
-            zygote.start(self._request(root, source, slot), [write for _, write in pipes])
+            zygote.start(self._request(root, source, slot, group), [write for _, write in pipes])
             for _, write in pipes:
                 os.close(write)
             pipes = [(read, -1) for read, _ in pipes]
@@ -164,19 +187,36 @@ class Sandbox:
             exit_code = zygote.status()
             self._zygotes.give(zygote)
             zygote = None
-            return self._result(outcome, exit_code, finish_marker, nonce, time.monotonic() - started)
+            result = self._result(outcome, exit_code, finish_marker, nonce, time.monotonic() - started)
+            if result.status == "failed" and group is not None and group.memory_limit_hit():
+                result = replace(result, reason=f"{result.reason}; memory limit of the program tree "
+                                                f"({self.limits.memory_mb} MiB, {self.tree_limits}) reached")
+            if group is not None:
+                result = replace(result, tree_limits=self.tree_limits)
+            if result_channel:
+                result = replace(result, channel=bytes(outcome.marker).decode("utf-8", "replace"))
+            return result
         finally:
             if zygote is not None:
                 zygote.close()
             for fd in (fd for pair in pipes for fd in pair if fd >= 0):
                 os.close(fd)
+            if group is not None:
+                group.remove()
             shutil.rmtree(root, ignore_errors=True)
             if slot is not None:
                 slot.release()
 
-    def _request(self, root: str, source: str, slot: UidSlot | None) -> dict:
+    def _cgroup(self) -> ProgramCgroup | None:
+        support = cgroups.support()
+        if support.version is None:
+            return None
+        return ProgramCgroup(support, memory_bytes=self.limits.memory_mb << 20, processes=self.limits.processes)
+
+    def _request(self, root: str, source: str, slot: UidSlot | None, group: ProgramCgroup | None) -> dict:
         workdir = os.path.join(root, "work")
         os.mkdir(workdir, 0o700)
+        os.mkdir(os.path.join(root, "fs"), 0o755)
         program = os.path.join(root, "program.py")
         Path(program).write_text(source, encoding="utf-8")
         if slot is not None:
@@ -185,7 +225,9 @@ class Sandbox:
         env = dict([PROGRAM_PATH, ("HOME", workdir), ("TMPDIR", workdir), ("LANG", "C.UTF-8")])
         return {"level": self.level, "uid": slot.uid if slot else None, "gid": slot.gid if slot else None,
                 "workdir": workdir, "workdir_mb": self.limits.workdir_mb, "rlimits": self.limits.rlimits(self.level),
-                "program": program, "env": env}
+                "program": program, "env": env, "fsroot": os.path.join(root, "fs"),
+                "seccomp": os.uname().machine in SECCOMP_ARCHES,
+                "cgroup_procs": group.procs_files if group is not None else []}
 
     def _collect(self, zygote: Zygote, fds: list[int], deadline: float) -> _Outcome:
         """Read stdout, stderr (and the marker pipe) until the program is over, the deadline passes or the output

@@ -9,9 +9,18 @@ Levels, weakest to strongest (each includes everything before it):
   supplementary groups and no_new_privs), so RLIMIT_NPROC really bounds a fork bomb, the host's files are
   protected by ordinary permissions, the parent cannot be signalled, and leftovers are killed by uid afterwards.
   Needs root (CAP_SETUID).
-- `namespaces`: additionally private mount, PID, network, IPC and UTS namespaces: no network at all, a read-only
-  view of the whole filesystem except the working directory (a size-capped tmpfs), no view of host processes,
-  and every process the program started dies with it. Needs root and unshare(2) + mount_setattr(2) (Linux >= 5.12).
+- `namespaces`: additionally private mount, PID, network, IPC and UTS namespaces: no network at all; a filesystem
+  of its own (pivot_root) that shows, read-only, only the interpreter, its import path (the standard library) and
+  the system's shared-library directories, a few devices (/dev/null, zero, urandom, random) and the program file,
+  plus the working directory (a size-capped tmpfs) and a /proc of the new PID namespace: no host directory, no
+  project file; no view of host processes; every process the program started dies with it; and a seccomp filter
+  refusing nested user namespaces (unshare/clone with CLONE_NEWUSER, setns, clone3), so the program can never
+  become root of a namespace of its own and mount anything. Needs root, unshare(2), pivot_root(2),
+  mount_setattr(2) (Linux >= 5.12) and seccomp.
+
+Orthogonal to the level, the whole program tree is capped by a cgroup when the machine allows it (see
+`midrl_bench.verify.cgroups`; recorded as `tree_limits`: cgroup-v2, cgroup-v1 or none): total memory including
+tmpfs and memfd pages, and the number of processes and threads.
 
 `available_levels()` probes the machine once per process by running a small program at the `namespaces` level
 and checking the guarantees from inside it, so a kernel or container that forbids one of the steps is detected
@@ -81,6 +90,10 @@ except OSError as error:
 else:
     raise AssertionError("network reachable")
 open("inside-workdir.txt", "w").write("ok")
+import ctypes
+assert ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0, "a nested user namespace could be created"
+for path in ("/etc", "/home", "/root", "/work", "/tmp", __LAUNCHER__):
+    assert not os.path.exists(path), f"host path {path} is visible"
 '''
 
 
@@ -96,8 +109,10 @@ def available_levels() -> IsolationReport:
         why = "no Python interpreter that an unprivileged uid may execute (see sandbox_interpreter)"
         return IsolationReport(("process",), {"user": why, "namespaces": why})
     from midrl_bench.verify.code import Sandbox, SandboxLimits
+    from midrl_bench.verify.zygote import LAUNCHER
 
-    result = Sandbox(SandboxLimits(timeout_s=20.0), isolation="namespaces", _probing=True).run(PROBE_PROGRAM)
+    probe = PROBE_PROGRAM.replace("__LAUNCHER__", repr(LAUNCHER))
+    result = Sandbox(SandboxLimits(timeout_s=20.0), isolation="namespaces", _probing=True).run(probe)
     if result.status == "passed":
         return IsolationReport(LEVELS)
     return IsolationReport(("process", "user"), {"namespaces": f"probe {result.status}: {result.reason}; "

@@ -2,13 +2,15 @@
 
 `run` prints one JSON result (status, reason, isolation, exit_code, duration_s, stdout, stderr_tail,
 output_truncated) and exits 0 when the program passed, 1 when it failed or timed out, 2 on a usage error or when the
-required isolation level is not available here. `check` prints the isolation levels this machine offers (JSON).
+required isolation level is not available here. `check` prints (JSON) the isolation levels this machine offers, the limits in force on the whole program tree
+(cgroup level, memory and process caps), the filesystem view, and what is missing for the strongest form.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -30,12 +32,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_report() -> dict:
+    """Levels available here, and the limits in force on the whole program tree (with what is missing)."""
+    from midrl_bench.verify import cgroups
+    from midrl_bench.verify.code import SECCOMP_ARCHES, SandboxLimits
+    from midrl_bench.verify.isolation import available_levels
+
+    report, tree = available_levels().to_dict(), cgroups.support()
+    limits = SandboxLimits()
+    namespaces = "namespaces" in report["available"]
+    report["tree_limits"] = {
+        **tree.to_dict(),
+        "in_force": {"memory_mb_whole_tree": limits.memory_mb, "processes_whole_tree": limits.processes}
+        if tree.version else {},
+        "per_process_rlimits": limits.rlimits(report["strongest"])}
+    report["nested_user_namespaces"] = ("refused (seccomp)" if os.uname().machine in SECCOMP_ARCHES
+                                        else f"not refused: no seccomp filter for {os.uname().machine}")
+    report["filesystem_view"] = ("interpreter, standard library, shared libraries, working directory"
+                                 if namespaces else "the host's whole filesystem (below level namespaces)")
+    report["missing"] = [*tree.missing, *report["unavailable"].values()]
+    return report
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from midrl_bench.verify.isolation import IsolationUnavailable, available_levels
+    from midrl_bench.verify.isolation import IsolationUnavailable
 
     if args.command == "check":
-        print(json.dumps(available_levels().to_dict(), indent=2))
+        print(json.dumps(_check_report(), indent=2))
         return 0
     from midrl_bench.verify.code import Sandbox, SandboxLimits
 

@@ -1,0 +1,1 @@
+"""verl backend: GRPO through `verl.trainer.main_ppo` (Hydra overrides), SFT through verl or TRL."""

@@ -1,0 +1,63 @@
+"""Expected run time of a demo preset, printed before it starts (`midrl demo` and `--preset study`).
+
+A linear model in the work each stage does, with unit costs measured on the 2-core development machine, quiet
+(docs/toyworld.md lists the runs they come from). On a machine shared with other jobs, expect proportionally more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from midrl_bench.toyworld.config import ToyConfig
+
+# seconds per unit, measured (quiet 2-core machine, the gated world's default model)
+PRETRAIN_STEP_S = 0.035  # one optimiser step of 4 examples
+GENERATION_S = 0.006  # one sampled solution, hf backend / lm-eval hf, batch 64-256 (gate, build, evaluation)
+MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch
+GRPO_COMPLETION_S = 0.012  # one GRPO rollout including its share of the optimiser step
+JUDGE_TRACE_S = 0.0004  # rules labeller + checker per trace
+FIXED_PER_EVAL_S = 4.0  # loading lm-eval's task and the model per evaluation
+
+
+@dataclass(frozen=True)
+class Estimate:
+    pretrain_s: float
+    gate_s: float
+    build_s: float
+    train_s: float
+    eval_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.pretrain_s + self.gate_s + self.build_s + self.train_s + self.eval_s
+
+    def text(self) -> str:
+        parts = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in (
+            ("pre-training", self.pretrain_s), ("gate", self.gate_s), ("build", self.build_s),
+            ("training", self.train_s), ("evaluation", self.eval_s)) if seconds)
+        return (f"expected run time about {self.total_s / 60:.0f} min on a quiet 2-core machine ({parts} min; "
+                "a linear model of measured unit costs, docs/toyworld.md; slower on a shared machine)")
+
+
+def estimate(config: ToyConfig, arm_count: int, model_cached: bool, gate_cached: bool) -> Estimate:
+    """Seconds each stage of a demo with `arm_count` arms should take."""
+    gate, world, demo = config.gate, config.world, config.demo
+    build = config.build_config({"model": "M"})
+    spec = config.pipeline_spec({"model": "M", "dataset": "D", "config": "n1", "prompts": "P", "reward_log": "L"})
+    families = len(set(world.families))
+    gate_generations = (gate.untagged_problems * gate.untagged_samples
+                        + 3 * families * gate.problems_per_subtype * gate.tagged_samples) if gate.enabled else 0
+    seeds_problems = demo.train_problems or world.train_problems
+    build_generations = seeds_problems * (4 * build.generation.samples_per_pair + build.generation.star_samples)
+    rows = seeds_problems * 2  # about two selected solutions per seed problem in the mid-training configs
+    train_per_arm = rows * spec.midtrain.epochs * MIDTRAIN_ROW_S + \
+        spec.rl.steps * spec.rl.batch_prompts * spec.rl.num_generations * GRPO_COMPLETION_S
+    problems = demo.eval_problems or world.eval_problems
+    before = arm_count if demo.before_rl is None else min(arm_count, len(demo.before_rl))
+    evaluations = 1 + demo.seeds * (arm_count + before)
+    per_eval = problems * spec.eval.repeats * (GENERATION_S + JUDGE_TRACE_S) + FIXED_PER_EVAL_S
+    return Estimate(
+        pretrain_s=0.0 if model_cached else config.pretrain.max_steps * PRETRAIN_STEP_S,
+        gate_s=0.0 if gate_cached else gate_generations * GENERATION_S,
+        build_s=build_generations * GENERATION_S, train_s=demo.seeds * arm_count * train_per_arm,
+        eval_s=evaluations * per_eval)
