@@ -38,17 +38,17 @@ class TaskRun:
         if self.samples_file is None:
             raise RunError(f"{self.results_file}: reports {self.name} but has no samples_{self.name}_<date>.jsonl "
                            "beside it (run lm-eval with --log_samples)")
-        with self.samples_file.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise RunError(f"{self.samples_file}:{number}: not valid JSON ({error.msg})") from None
-                if not isinstance(row, dict) or not isinstance(row.get("doc_id"), int):
-                    raise RunError(f"{self.samples_file}:{number}: not an lm-eval sample row (no integer doc_id)")
+        from midrl_bench.jsonl import read_jsonl
+
+        try:
+            for number, row in enumerate(read_jsonl(self.samples_file), start=1):
+                if not isinstance(row.get("doc_id"), int):
+                    raise RunError(f"{self.samples_file}: row {number}: not an lm-eval sample row (no integer doc_id)")
                 yield row
+        except RunError:
+            raise
+        except ValueError as error:  # read_jsonl names the file and line of a bad line
+            raise RunError(str(error)) from None
 
 
 @dataclass
