@@ -9,7 +9,7 @@ model by name (`--embed-model`), through `midrl_bench.diversity.embed_texts`.
 - Step similarity to h = the largest cosine similarity between the step and any prototype of h. A step votes for
   the heuristic it is most similar to; score of h = the largest margin by which h beats the runner-up heuristic on
   a step (0 when h is never a step's best match). On `dev` this margin score separated composed traces far better
-  than the plain maximum (composed accuracy 0.71 vs 0.39 with the default model; docs/judge.md).
+  than the plain maximum (composed accuracy 0.71 vs 0.39 with the default model, on round 1's dev traces).
 - Thresholds: per heuristic, fitted on the validation `dev` split by F1 (ties: higher); a heuristic without dev
   labels must out-score every dev trace (`rules._best_threshold`, the same rule as the `rules` labeller).
 """

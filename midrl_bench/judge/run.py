@@ -149,5 +149,5 @@ def rules_composition(traces: Sequence[Trace], verdicts: Sequence[bool | None]) 
     labeller = make_labeller("rules", library, validation, LabellerOptions())
     with tempfile.TemporaryDirectory(prefix="midrl-judge-") as scratch:
         figures = labeller_figures(labeller, labeller.label(traces), verdicts, library.ids, validation, Path(scratch))
-    figures["quality"].pop("per_item", None)  # the leaderboard keeps the summary, not the 71 validation rows
+    figures["quality"].pop("per_item", None)  # the leaderboard keeps the summary, not the validation rows
     return {"labeller": labeller.describe(), "library": library_record(name, library), **figures}

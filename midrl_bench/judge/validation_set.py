@@ -1,12 +1,14 @@
 """The labelled validation set: reasoning traces with the heuristics that shape them (see validation/README.md).
 
-Packaged set: `validation/traces_*.yaml` (182 traces written for this project, three styles) and the fixed split
-`validation/split.json`. The split is stratified by (style, kind): within each stratum the items are ordered by the
-sha256 of their id and the first `round(0.6 * n)` go to `dev` (tuning), the rest to `test` (reported figures);
-`split_rule` recomputes it and a test checks the file against it.
+Packaged set: `validation/traces_*.yaml` (traces written for this project in two rounds, three styles; counts in
+validation/README.md) and the fixed split `validation/split.json`. The split is stratified by (round, style, kind):
+within each stratum the items are ordered by the sha256 of their id and the first `round(0.6 * n)` go to `dev`
+(tuning), the rest to `test` (reported figures); `split_rule` recomputes it and a test checks the file against it.
+Stratifying by round keeps the split of round 1 as it was when round 2 was added.
 
 A user's set (`--validation FILE`) is JSON-lines or YAML, one record per trace with the keys `id`, `text`,
-`heuristics` (library ids) and optionally `split` (`dev` | `test`, default `test`) and `style`/`kind` (free text).
+`heuristics` (library ids) and optionally `split` (`dev` | `test`, default `test`), `style`/`kind` (free text) and
+`round` (a positive integer, default 1: the batch the trace was written in).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ SPLIT_FILE = "split.json"
 DEV_SHARE = 0.6
 SPLITS = ("dev", "test")
 _REQUIRED = ("id", "text", "heuristics")
-_OPTIONAL = ("split", "style", "kind")
+_OPTIONAL = ("split", "style", "kind", "round")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class ValidationItem:
     split: str = "test"
     style: str = ""
     kind: str = ""
+    round: int = 1  # the batch the trace was written in (round 2 was added after round 1 had been evaluated)
 
     @property
     def composed(self) -> bool:
@@ -59,8 +62,11 @@ def _item(record: Any, where: str, split: str | None = None) -> ValidationItem:
     chosen = split or record.get("split", "test")
     if chosen not in SPLITS:
         raise ValueError(f"{where}: field 'split' must be one of {list(SPLITS)}, got {chosen!r}")
+    batch = record.get("round", 1)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise ValueError(f"{where}: field 'round' must be a positive integer, got {batch!r}")
     return ValidationItem(record["id"], record["text"], tuple(sorted(ids)), chosen,
-                          str(record.get("style", "")), str(record.get("kind", "")))
+                          str(record.get("style", "")), str(record.get("kind", "")), batch)
 
 
 def _check_unique(items: Sequence[ValidationItem], where: str) -> None:
@@ -72,10 +78,10 @@ def _check_unique(items: Sequence[ValidationItem], where: str) -> None:
 
 
 def split_rule(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
-    """The documented stratified split: per (style, kind), ids ordered by sha256, first round(0.6 n) to dev."""
-    strata: dict[tuple[str, str], list[str]] = {}
+    """The documented stratified split: per (round, style, kind), ids ordered by sha256, first round(0.6 n) to dev."""
+    strata: dict[tuple[int, str, str], list[str]] = {}
     for record in records:
-        strata.setdefault((record["style"], record["kind"]), []).append(record["id"])
+        strata.setdefault((record.get("round", 1), record["style"], record["kind"]), []).append(record["id"])
     split: dict[str, list[str]] = {"dev": [], "test": []}
     for _, ids in sorted(strata.items()):
         ordered = sorted(ids, key=lambda i: hashlib.sha256(i.encode("utf-8")).hexdigest())
