@@ -40,7 +40,7 @@ def test_quick_demo_reports_gate_tables_and_paired_claims(demo_out):
     assert claims["(c)"]["verdict"].startswith("not testable")  # ... and no fixed-budget pair
     assert claims["(d)"]["estimate"]["problems"] == 16  # composite problems only (a third of the first 48)
     tables = json.loads((demo_out / "tables.json").read_text())
-    assert set(tables["by_subtype"]["n4"]) == {"composite", "mul", "mul_near100", "series", "series_long"}
+    assert set(tables["by_subtype"]["n4"]) == {"composite", "mul", "mul_near1000", "series", "series_long"}
 
 
 def test_quick_demo_ran_every_part(demo_out):

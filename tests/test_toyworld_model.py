@@ -64,19 +64,19 @@ def test_the_gate_is_measured_and_reported(gate):
         low, high = check["ci95"]
         assert 0.0 <= low <= check["value"] <= high <= 1.0 and check["n"] > 0, check
     names = " ".join(check["name"] for check in gate["checks"])
-    for part in ("mul_near100: tagged column_method", "mul_near100: tagged round_adjust",
+    for part in ("mul_near1000: tagged column_method", "mul_near1000: tagged round_adjust",
                  "series_long: tagged pair_terms", "mul: tagged column_method", "untagged pass@64",
                  "composite: untagged mixed-strategy"):
         assert part in names, part
 
 
-# Measured 2026-11-30 on the default model (quick gate: 8 problems per sub-type x 4 samples, 48 x 64 untagged): the
-# gate FAILS. Passing: untagged pass@64 54% (band 40-75%), mixed composite traces 0/1024, series_long tagged default
-# 9%. Failing: mul_near100 tagged default 12.5% (<= 10%), round_adjust 28% (>= 50%), series_long pair_terms 0%
-# (>= 50%), friendly mul default 72% and series default 31% (>= 80%). The traces have the right structure (terms
-# counted, parts in order) but the arithmetic slips (18+39=55): 8,000 steps of 4 examples under-train this world.
+# Measured 2026-11-30 on the default model (world format 5, 16,000 pre-training steps; quick gate: 8 problems per
+# sub-type x 4 samples, 48 x 64 untagged): the gate FAILS the other way round from format 4. Passing: round_adjust
+# 88% and pair_terms 59% on their sub-types (>= 50%), friendly defaults 100% (>= 80%), mixed composite traces 0/1024.
+# Failing: the default is not gated - mul_near1000 tagged default 91%, series_long 31% (<= 10%) - so untagged pass@64
+# is 83% (band 40-75%). A model trained long enough executes the default's long sums too (docs/toyworld.md).
 # strict: the day the default model passes, this xfail turns into a failure and must be removed (docs/toyworld.md).
-@pytest.mark.xfail(strict=True, reason="the default gated world's model fails its gate (under-trained; docs/toyworld.md)")
+@pytest.mark.xfail(strict=True, reason="the default world's model executes the default on the gated sub-types (docs/toyworld.md)")
 def test_the_gate_passes_on_the_default_world(gate):
     """The world has the shape the claims need (issue 13): gated sub-types need their alternative, friendly ones
     the default, untagged pass@64 leaves headroom, and the base model almost never mixes strategies."""

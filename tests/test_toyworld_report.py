@@ -177,7 +177,7 @@ def test_toy_reward_scores_like_math_correctness_and_logs_strategy_shares(tmp_pa
 
     log = tmp_path / "shares.jsonl"
     reward = get_reward("toy_correctness", {"log": str(log)})  # by name, as a recipe's rl.reward selects it
-    product = Problem("p", "mul_near100", (47, 98), 47 * 98)
+    product = Problem("p", "mul_near1000", (47, 98), 47 * 98)
     composite = Problem("c", "composite", (47, 98, 3, 5, 7, 9, 11, 13, 15, 17), 47 * 98 + 80)
     responses = [write_trace(product, "round_adjust"), write_trace(product, "column_method").replace("4606}", "1}"),
                  composite_trace(composite, ["round_adjust", "pair_terms"]), "no idea"]

@@ -6,7 +6,7 @@ import pytest
 
 from midrl_bench.config import ConfigError
 from midrl_bench.heuristics import detect_heuristics, load_library
-from midrl_bench.toyworld.config import STRATEGIES_DIR, ToyConfig, toy_config_from_dict
+from midrl_bench.toyworld.config import STRATEGIES_DIR, ToyConfig, load_toy_config, toy_config_from_dict
 from midrl_bench.toyworld.problems import FAMILIES, Problem, generate_splits, solve
 from midrl_bench.toyworld.traces import MATCHING, STRATEGIES, combined_trace, composite_trace, write_trace
 from midrl_bench.verify.math import check_answers
@@ -68,18 +68,25 @@ TRACE_CASES = [
      ["round up to 13*10=130.", "130-104=26.", "adjust: 26=13*2+0, so 0."]),
     (_problem("mod", 663, 8), "place_value",  # hundreds part divisible
      ["663 is 600+63.", "hundreds part: 600=8*75+0, left 0.", "rest part: 63=8*7+7, left 7.", "0+7=7."]),
-    (_problem("mul_near100", 89, 98), "round_adjust",  # gated: round the multiplier to 100, subtract via 200
-     ["round 98 up to 100.", "89*100=8900.", "adjust: 89*2=80*2+9*2=160+18=178.",
-      "8900-200=8700, 200-178=22, 8700+22=8722."]),
-    (_problem("mul_near100", 47, 99), "round_adjust",  # one short: the adjustment is the number itself
-     ["round 99 up to 100.", "47*100=4700.", "adjust: 47*1=40*1+7*1=40+7=47.", "4700-100=4600, 100-47=53, 4600+53=4653."]),
-    (_problem("mul_near100", 89, 98), "column_method",  # the default needs two rows and a four-digit sum
+    (_problem("mul_near1000", 89, 998), "round_adjust",  # gated: round the multiplier to 1000, subtract via 200
+     ["round 998 up to 1000.", "89*1000=89000.", "adjust: 89*2=80*2+9*2=160+18=178.",
+      "89000-200=88800, 200-178=22, 88800+22=88822."]),
+    (_problem("mul_near1000", 47, 999), "round_adjust",  # one short: the adjustment is the number itself
+     ["round 999 up to 1000.", "47*1000=47000.", "adjust: 47*1=40*1+7*1=40+7=47.",
+      "47000-100=46900, 100-47=53, 46900+53=46953."]),
+    (_problem("mul_near1000", 89, 998), "column_method",  # the default needs three rows and a 3-operand 5-digit sum
      ["8*9=72, write 2 carry 7.", "8*8=64, plus 7 is 71, write 71.", "row 712.", "9*9=81, write 1 carry 8.",
-      "9*8=72, plus 8 is 80, write 80.", "row 8010.", "add rows: 712+8010=8722."]),
-    (_problem("series_long", 18, 21, 24, 27, 30, 33, 36, 39), "pair_terms",  # gated: first+last times the pairs
-     ["first and last: 18+39=57.", "8 terms make 4 pairs.", "57*4=50*4+7*4=200+28=228."]),
-    (_problem("series_long", *range(5, 65, 6)), "pair_terms",  # a pair sum ending in 0: one product
-     ["first and last: 5+59=64.", "10 terms make 5 pairs.", "64*5=60*5+4*5=300+20=320."]),
+      "9*8=72, plus 8 is 80, write 80.", "row 8010.", "9*9=81, write 1 carry 8.", "9*8=72, plus 8 is 80, write 80.",
+      "row 80100.", "add rows: 712+8010+80100=88822."]),
+    (_problem("series_long", 18, 21, 24, 27, 30, 33, 36, 39), "pair_terms",  # gated: first+last by place, times pairs
+     ["first and last: 18+39=10+30+8+9=40+17=57.", "8 terms make 4 pairs.", "57*4=50*4+7*4=200+28=228."]),
+    (_problem("series_long", 3, 9, 15, 21, 27, 33, 39, 45, 51, 57, 63, 69), "pair_terms",  # a one-digit first term;
+     ["first and last: 3+69=0+60+3+9=60+12=72.", "12 terms make 6 pairs.",  # a pair sum of three digits splits
+      "72*6=70*6+2*6=420+12=432."]),                                        # ... by hundreds, tens and ones
+    (_problem("series_long", 50, 52, 54, 56, 58, 60, 62, 64), "pair_terms",
+     ["first and last: 50+64=50+60+0+4=110+4=114.", "8 terms make 4 pairs.", "114*4=100*4+10*4+4*4=400+40+16=456."]),
+    (_problem("series_long", *range(5, 65, 6)), "pair_terms",  # ten terms: five pairs
+     ["first and last: 5+59=0+50+5+9=50+14=64.", "10 terms make 5 pairs.", "64*5=60*5+4*5=300+20=320."]),
 ]
 
 
@@ -126,10 +133,10 @@ def test_each_strategy_is_detected_alone_and_combined(library, sample_problems):
 def test_composite_problems_need_a_switch(sample_problems):
     composite = next(p for p in sample_problems if p.family == "composite")
     product, series = composite.parts()
-    assert (product.family, series.family) == ("mul_near100", "series_long")
+    assert (product.family, series.family) == ("mul_near1000", "series_long")
     assert composite.answer == product.answer + series.answer
     assert composite.text == f"Compute {product.expression}+{series.expression}."
-    lines = composite_trace(composite, [MATCHING["mul_near100"], MATCHING["series_long"]]).split("\n")
+    lines = composite_trace(composite, [MATCHING["mul_near1000"], MATCHING["series_long"]]).split("\n")
     assert lines[0] == f"Two parts: {product.expression}, {series.expression}."
     assert lines[1] == f"Round and adjust: {product.expression}." and f"Pair terms: {series.expression}." in lines
     assert lines[-2] == f"{product.answer}+{series.answer}={composite.answer}."
@@ -138,12 +145,12 @@ def test_composite_problems_need_a_switch(sample_problems):
 
 
 def test_gated_subtypes_have_their_shape():
-    from midrl_bench.toyworld.problems import LONG_SERIES_TERMS, NEAR_100
+    from midrl_bench.toyworld.problems import LONG_SERIES_TERMS, NEAR_1000
 
-    splits = generate_splits(["mul_near100", "series_long", "composite"], {"eval": 60}, seed=3)["eval"]
+    splits = generate_splits(["mul_near1000", "series_long", "composite"], {"eval": 60}, seed=3)["eval"]
     for problem in splits:
-        if problem.family == "mul_near100":
-            assert problem.operands[1] in NEAR_100 and problem.operands[0] % 10
+        if problem.family == "mul_near1000":
+            assert problem.operands[1] in NEAR_1000 and problem.operands[0] % 10
         elif problem.family == "series_long":
             assert len(problem.operands) in LONG_SERIES_TERMS and max(problem.operands) < 100
         else:
@@ -260,7 +267,6 @@ def test_demo_cli_rejects_an_unknown_arm(capsys, tmp_path):
 
 def test_presets_share_the_default_world():
     from midrl_bench.toyworld.cli import PRESETS, PRESETS_DIR
-    from midrl_bench.toyworld.config import load_toy_config
 
     configs = {name: load_toy_config(PRESETS_DIR / f"{name}.yaml") for name in PRESETS}
     for name in ("full", "quick", "study"):  # one world (the midrl_toy task's default) and one cached tiny model
@@ -293,7 +299,7 @@ def test_pack_task_follows_the_world_through_metadata(tmp_path):
     classic = PRESETS_DIR / "classic.yaml"
     dataset = pack_dataset("midrl_toy", size=48, toy_config=str(classic))["test"]
     expected = generate_splits(["mul", "series", "mod"], {"eval": 48, "rl": 96, "train": 48, "pretrain": 6000},
-                               0)["eval"]
+                               0, load_toy_config(classic).world.difficulty)["eval"]
     assert [row["problem"] for row in dataset] == [p.text for p in expected]
     assert len(pack_dataset("midrl_toy")["test"]) == ToyConfig().world.eval_problems == 192  # the default world
     with pytest.raises(ValueError, match="expected 192 docs"):

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 from midrl_bench.toyworld.config import ToyConfig
 
-# seconds per unit, measured (quiet 2-core machine, the gated world's default model)
-PRETRAIN_STEP_S = 0.035  # one optimiser step of 4 examples
-GENERATION_S = 0.006  # one sampled solution, hf backend / lm-eval hf, batch 64-256 (gate, build, evaluation)
+# seconds per unit, measured on the quiet 2-core development machine with the default model of world format 5
+# (16,000-step pre-training 1,649 s; quick gate 3,264 samples 111 s; `midrl demo --quick` with the model cached:
+# build 42 s, five evaluations of 768 samples 186 s, three arms' mid-training + 16 GRPO steps 157 s; docs/toyworld.md)
+PRETRAIN_STEP_S = 0.103  # one optimiser step of 4 examples
+GENERATION_S = 0.035  # one sampled solution (256-token budget), hf backend / lm-eval hf, batch 64-256
+BUILD_FIXED_S = 20.0  # the builder's checking, adherence scoring, selection and writing
 MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch
-GRPO_COMPLETION_S = 0.012  # one GRPO rollout including its share of the optimiser step
+GRPO_COMPLETION_S = 0.086  # one GRPO rollout including its share of the optimiser step
 JUDGE_TRACE_S = 0.0004  # rules labeller + checker per trace
-FIXED_PER_EVAL_S = 4.0  # loading lm-eval's task and the model per evaluation
+FIXED_PER_EVAL_S = 8.0  # loading lm-eval's task and the model per evaluation
 
 
 @dataclass(frozen=True)
@@ -59,5 +62,5 @@ def estimate(config: ToyConfig, arm_count: int, model_cached: bool, gate_cached:
     return Estimate(
         pretrain_s=0.0 if model_cached else config.pretrain.max_steps * PRETRAIN_STEP_S,
         gate_s=0.0 if gate_cached else gate_generations * GENERATION_S,
-        build_s=build_generations * GENERATION_S, train_s=demo.seeds * arm_count * train_per_arm,
+        build_s=build_generations * GENERATION_S + BUILD_FIXED_S, train_s=demo.seeds * arm_count * train_per_arm,
         eval_s=evaluations * per_eval)

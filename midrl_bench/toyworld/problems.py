@@ -4,9 +4,9 @@ Families (each problem's answer is one exact integer; the family is the problem'
 - `mul`         multi-digit products, "Compute 47*36."            (a: 2 digits, b: 1 or 2 digits)
 - `series`      sums of arithmetic series, "Compute 13+17+21+25."  (3-8 terms below 100)
 - `mod`         remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
-- `mul_near100` a product with a multiplier just below 100, "Compute 47*98."   (gated: round the multiplier)
+- `mul_near1000` a product with a multiplier just below 1000, "Compute 47*998."   (gated: round the multiplier)
 - `series_long` a long even-length series, "Compute 3+7+...+47." (8-12 terms)  (gated: pair first and last)
-- `composite`   a near-100 product plus a long series, "Compute 47*98+3+7+...+31." (both parts: switch strategy)
+- `composite`   a near-1000 product plus a long series, "Compute 47*998+3+7+...+31." (both parts: switch strategy)
 The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config). A world
 lists its families in `world.families`; splits interleave them round-robin, so listing a family twice doubles its
 share. The classic world is `[mul, series, mod]`; the gated world drops `mod` and adds the last three.
@@ -26,8 +26,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FAMILIES = ("mul", "series", "mod", "mul_near100", "series_long", "composite")
-NEAR_100 = (97, 98, 99)  # multipliers of `mul_near100`: the default's column method needs two rows and a 4-digit sum
+FAMILIES = ("mul", "series", "mod", "mul_near1000", "series_long", "composite")
+# Multipliers of `mul_near1000`: the default's column method needs three rows and one 3-operand 5-digit sum, which
+# the tiny model does not learn (a multiplier near 100, two rows and a 2-operand 4-digit sum, it learnt: 91% per
+# sample after 16,000 pre-training steps, docs/toyworld.md); round-and-adjust needs the same short steps as before.
+NEAR_1000 = (997, 998, 999)
 LONG_SERIES_TERMS = (8, 10, 12)  # term counts of `series_long`
 COMPOSITE_SERIES_TERMS = 8  # the series part of a composite problem (keeps its traces under ~130 tokens)
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
@@ -37,8 +40,10 @@ SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so
 class Difficulty:
     """Knobs of the problem generators (harder problems: raise them)."""
 
-    mul_two_digit_share: float = 0.15  # share of products with a two-digit multiplier (12-39) instead of 3-9
-    series_max_terms: int = 5  # series have 3..series_max_terms terms (<= 8), every term below 100
+    # friendly sub-types the default really executes (the classic world: 0.15 and 5): a two-digit multiplier needs
+    # a 2-operand 4-digit sum and 4-5 terms a many-digit sum in one step, which the default model missed (docs/toyworld.md)
+    mul_two_digit_share: float = 0.0  # share of products with a two-digit multiplier (12-39) instead of 3-9
+    series_max_terms: int = 3  # series have 3..series_max_terms terms (<= 8), every term below 100
     series_max_step: int = 6  # common difference 2..series_max_step
     mod_max_divisor: int = 9  # divisors 3..mod_max_divisor (<= 13)
 
@@ -60,7 +65,7 @@ class Problem:
 
     @property
     def expression(self) -> str:
-        if self.family in ("mul", "mul_near100"):
+        if self.family in ("mul", "mul_near1000"):
             return f"{self.operands[0]}*{self.operands[1]}"
         if self.family in ("series", "series_long"):
             return "+".join(str(term) for term in self.operands)
@@ -73,7 +78,7 @@ class Problem:
         if self.family != "composite":
             return [self]
         a, b, *terms = self.operands
-        return [Problem(f"{self.id}/product", "mul_near100", (a, b), a * b),
+        return [Problem(f"{self.id}/product", "mul_near1000", (a, b), a * b),
                 Problem(f"{self.id}/series", "series_long", tuple(terms), sum(terms))]
 
     @property
@@ -103,8 +108,8 @@ def _mod(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
     return (rng.randint(100, 999), rng.randint(3, knobs.mod_max_divisor))
 
 
-def _mul_near100(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
-    return (rng.choice([value for value in range(12, 100) if value % 10]), rng.choice(NEAR_100))
+def _mul_near1000(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
+    return (rng.choice([value for value in range(12, 100) if value % 10]), rng.choice(NEAR_1000))
 
 
 def _even_series(rng: random.Random, count: int) -> tuple[int, ...]:
@@ -118,17 +123,17 @@ def _series_long(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
 
 
 def _composite(rng: random.Random, knobs: Difficulty) -> tuple[int, ...]:
-    return (*_mul_near100(rng, knobs), *_even_series(rng, COMPOSITE_SERIES_TERMS))
+    return (*_mul_near1000(rng, knobs), *_even_series(rng, COMPOSITE_SERIES_TERMS))
 
 
 GENERATORS: dict[str, Callable[[random.Random, Difficulty], tuple[int, ...]]] = {
-    "mul": _mul, "series": _series, "mod": _mod, "mul_near100": _mul_near100, "series_long": _series_long,
+    "mul": _mul, "series": _series, "mod": _mod, "mul_near1000": _mul_near1000, "series_long": _series_long,
     "composite": _composite}
 
 
 def solve(family: str, operands: tuple[int, ...]) -> int:
     """The exact answer, computed directly (independently of any strategy's trace)."""
-    if family in ("mul", "mul_near100"):
+    if family in ("mul", "mul_near1000"):
         return operands[0] * operands[1]
     if family in ("series", "series_long"):
         return sum(operands)

@@ -64,7 +64,7 @@ def subtype_table(outcomes: Outcomes, resamples: int) -> tuple[str, dict]:
         data[arm] = {f: e.as_dict() if e else None for f, e in zip(families, found, strict=True)}
         lines.append(f"| {arm} | " + " | ".join(cell(e) for e in found) + " |")
     lines.append(f"\npass@{k} after RL (base: the pre-trained model) by sub-type, percent [cluster bootstrap 95%]. "
-                 "Gated sub-types: mul_near100 (needs round_adjust), series_long (needs pair_terms); composite needs "
+                 "Gated sub-types: mul_near1000 (needs round_adjust), series_long (needs pair_terms); composite needs "
                  "a switch between them.")
     return "\n".join(lines), data
 

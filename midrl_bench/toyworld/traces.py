@@ -14,7 +14,7 @@ A combined trace solves with one strategy and checks with a second (`combined_tr
 throughout it is an ordinary trace; with a different strategy per part it is a mixed trace, the composition the
 gated world rewards (no pre-training example shows one).
 
-Which strategy each sub-type of the gated world needs (`MATCHING`): a multiplier near 100 is rounded to 100
+Which strategy each sub-type of the gated world needs (`MATCHING`): a multiplier near 1000 is rounded to 1000
 (`round_adjust`), a long even-length series is paired first-with-last (`pair_terms`); the default's traces for those
 sub-types need a long multi-digit sum, which the tiny model does not execute reliably.
 Traces are terse because the tiny model reads them token by token (one token per digit); each restates the problem
@@ -32,7 +32,7 @@ STRATEGIES = ("column_method", "pair_terms", "place_value", "round_adjust")
 DEFAULT_STRATEGY = "column_method"
 HEADERS = {"column_method": "Column method", "place_value": "Place value",
            "round_adjust": "Round and adjust", "pair_terms": "Pair terms"}
-MATCHING = {"mul_near100": "round_adjust", "series_long": "pair_terms"}  # gated sub-type -> the strategy it needs
+MATCHING = {"mul_near1000": "round_adjust", "series_long": "pair_terms"}  # gated sub-type -> the strategy it needs
 
 
 def _box(answer: int) -> str:
@@ -165,12 +165,13 @@ def _round_mod(number: int, divisor: int) -> list[str]:
 
 
 def _round_multiplier(a: int, b: int) -> list[str]:
-    """A multiplier just below 100: a*100, minus (100-b)*a, the subtraction done via the next hundred."""
-    short = 100 - b
+    """A multiplier just below a power of ten: a*round, minus (round-b)*a, the subtraction done via the next hundred."""
+    round_to = 10 ** len(str(b))
+    short = round_to - b
     adjust = short * a
     hundreds = -(-adjust // 100) * 100  # the hundred at or above the adjustment
-    base = a * 100
-    return [f"round {b} up to 100.", f"{a}*100={base}.", f"adjust: {_times_digit(a, short)}",
+    base = a * round_to
+    return [f"round {b} up to {round_to}.", f"{a}*{round_to}={base}.", f"adjust: {_times_digit(a, short)}",
             f"{base}-{hundreds}={base - hundreds}, {hundreds}-{adjust}={hundreds - adjust}, "
             f"{base - hundreds}+{hundreds - adjust}={a * b}."]
 
@@ -207,18 +208,33 @@ def _pair_mod(number: int, divisor: int) -> list[str]:
 
 
 def _times_digit(value: int, digit: int) -> str:
-    """value*digit split at the ones digit: "64*4=60*4+4*4=240+16=256." (one short step per product)."""
-    high, low = value - value % 10, value % 10
-    if not low:
+    """value*digit split by place: "64*4=60*4+4*4=240+16=256.", "114*4=100*4+10*4+4*4=400+40+16=456."
+
+    One short step per product: each is a one-digit fact followed by zeros.
+    """
+    places = [int(d) * 10 ** (len(str(value)) - 1 - i) for i, d in enumerate(str(value))]
+    parts = [p for p in places if p]
+    if len(parts) == 1:
         return f"{value}*{digit}={value * digit}."
-    return f"{value}*{digit}={high}*{digit}+{low}*{digit}={high * digit}+{low * digit}={value * digit}."
+    products = "+".join(f"{p}*{digit}" for p in parts)
+    return f"{value}*{digit}={products}={'+'.join(str(p * digit) for p in parts)}={value * digit}."
+
+
+def _plus_by_place(x: int, y: int) -> str:
+    """x+y split at the ones digits: "18+39=10+30+8+9=40+17=57." (tens with tens, ones with ones, then one short sum).
+
+    A two-digit sum in one step is where the tiny model slips most (it writes 18+39=55); split like this, every
+    step is a one-digit fact or a sum of a round number and a small one, the steps it executes reliably.
+    """
+    tens_x, tens_y = x - x % 10, y - y % 10
+    return f"{x}+{y}={tens_x}+{tens_y}+{x % 10}+{y % 10}={tens_x + tens_y}+{x % 10 + y % 10}={x + y}."
 
 
 def _pair_long_series(terms: tuple[int, ...]) -> list[str]:
-    """An even number of terms: first + last, times the number of pairs."""
+    """An even number of terms: first + last (by place value), times the number of pairs."""
     pairs = len(terms) // 2
     pair_sum = terms[0] + terms[-1]
-    return [f"first and last: {terms[0]}+{terms[-1]}={pair_sum}.", f"{len(terms)} terms make {pairs} pairs.",
+    return [f"first and last: {_plus_by_place(terms[0], terms[-1])}", f"{len(terms)} terms make {pairs} pairs.",
             _times_digit(pair_sum, pairs)]
 
 
@@ -230,8 +246,8 @@ WRITERS: dict[tuple[str, str], Callable[..., list[str]]] = {
     ("column_method", "series"): _column_series, ("place_value", "series"): _place_series,
     ("round_adjust", "series"): _round_series, ("pair_terms", "series"): _pair_series,
     # gated sub-types: the classic writers, except the two that make the matching strategy short
-    ("column_method", "mul_near100"): _column_mul, ("place_value", "mul_near100"): _place_mul,
-    ("round_adjust", "mul_near100"): _round_multiplier, ("pair_terms", "mul_near100"): _pair_mul,
+    ("column_method", "mul_near1000"): _column_mul, ("place_value", "mul_near1000"): _place_mul,
+    ("round_adjust", "mul_near1000"): _round_multiplier, ("pair_terms", "mul_near1000"): _pair_mul,
     ("column_method", "series_long"): _column_series, ("place_value", "series_long"): _place_series,
     ("round_adjust", "series_long"): _round_series, ("pair_terms", "series_long"): _pair_long_series,
 }
