@@ -24,12 +24,14 @@ def toy_run(tmp_path_factory):
     from midrl_bench.toyworld.traces import STRATEGIES, combined_trace, write_trace
 
     world = ToyConfig().world
-    problems = generate_splits(list(world.families), {"eval": 4}, world.seed)["eval"][:4]
+    # the first three eval problems (mul, series, series_long): a composite has no solve-and-check trace
+    problems = generate_splits(list(world.families), {"eval": 3}, world.seed, world.difficulty)["eval"][:3]
+    assert "composite" not in {p.family for p in problems}
     pairs = [("pair_terms", "place_value"), ("column_method", "round_adjust")]  # solve with one, check with another
     responses = [[write_trace(p, s) for s in STRATEGIES] + [combined_trace(p, a, b) for a, b in pairs]
                  for p in problems]
     eval_dir = tmp_path_factory.mktemp("toy-eval")
-    write_samples(eval_dir / f"samples_midrl_toy_{DATE}.jsonl", "midrl_toy", load_docs("midrl_toy")[:4], responses)
+    write_samples(eval_dir / f"samples_midrl_toy_{DATE}.jsonl", "midrl_toy", load_docs("midrl_toy")[:3], responses)
     return eval_dir
 
 

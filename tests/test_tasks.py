@@ -34,7 +34,7 @@ def test_task_builds_with_doc_count_and_prompt(task_manager, task_name, count):
     assert task.config.repeats == 4  # --metadata repeats override reached the task
     assert task.config.generation_kwargs["seed"] is None  # API backends must not get one fixed seed
     assert task.config.generation_kwargs["do_sample"] is True
-    assert task.config.generation_kwargs["max_gen_toks"] == (256 if task_name == "midrl_toy" else 3072)
+    assert task.config.generation_kwargs["max_gen_toks"] == (320 if task_name == "midrl_toy" else 3072)
     prompt = task.doc_to_text(docs[0])
     checker = registry.spec(task_name).checker
     if checker == "math":

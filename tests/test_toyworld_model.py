@@ -64,19 +64,19 @@ def test_the_gate_is_measured_and_reported(gate):
         low, high = check["ci95"]
         assert 0.0 <= low <= check["value"] <= high <= 1.0 and check["n"] > 0, check
     names = " ".join(check["name"] for check in gate["checks"])
-    for part in ("mul_near1000: tagged column_method", "mul_near1000: tagged round_adjust",
-                 "series_long: tagged pair_terms", "mul: tagged column_method", "untagged pass@64",
+    for part in ("series_long: tagged column_method", "series_long: tagged pair_terms", "series: tagged column_method",
+                 "mul: tagged column_method", "untagged pass@64",
                  "composite: untagged mixed-strategy"):
         assert part in names, part
 
 
 # Measured 2026-11-30 on the default model (world format 5, 16,000 pre-training steps; quick gate: 8 problems per
-# sub-type x 4 samples, 48 x 64 untagged): the gate FAILS the other way round from format 4. Passing: round_adjust
-# 88% and pair_terms 59% on their sub-types (>= 50%), friendly defaults 100% (>= 80%), mixed composite traces 0/1024.
-# Failing: the default is not gated - mul_near1000 tagged default 91%, series_long 31% (<= 10%) - so untagged pass@64
-# is 83% (band 40-75%). A model trained long enough executes the default's long sums too (docs/toyworld.md).
+# sub-type x 4 samples, 48 x 64 untagged): the gate FAILS on one check. Passing: series_long tagged default 3%
+# (<= 10%), friendly mul 100% and series 91% (>= 80%), untagged pass@64 69% (40-75%), mixed composite traces 1/1,152
+# (< 1%). Failing: pair_terms on series_long 28% (>= 50%): it copies the last of 12-16 terms wrongly or slips on a
+# sum such as 640+32. Runs with other worlds and step counts: docs/toyworld.md.
 # strict: the day the default model passes, this xfail turns into a failure and must be removed (docs/toyworld.md).
-@pytest.mark.xfail(strict=True, reason="the default world's model executes the default on the gated sub-types (docs/toyworld.md)")
+@pytest.mark.xfail(strict=True, reason="pair_terms on the long series is below 50% (docs/toyworld.md)")
 def test_the_gate_passes_on_the_default_world(gate):
     """The world has the shape the claims need (issue 13): gated sub-types need their alternative, friendly ones
     the default, untagged pass@64 leaves headroom, and the base model almost never mixes strategies."""

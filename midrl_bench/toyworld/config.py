@@ -23,12 +23,12 @@ WORLD_FORMAT_VERSION = 5
 STRATEGIES_DIR = Path(__file__).resolve().parent / "strategies"
 
 
-GATED_FAMILIES = ["mul", "series", "mul_near1000", "series_long", "composite", "composite"]
+GATED_FAMILIES = ["mul", "series", "series_long", "composite", "composite"]
 
 
 @dataclass
 class WorldConfig:
-    # The gated world (the default): friendly sub-types (the default strategy works), two gated ones (only an
+    # The gated world (the default): friendly sub-types (the default strategy works), a gated one (only an
     # alternative works) and composites (twice: only a strategy switch works). The classic world: [mul, series, mod].
     families: list[str] = field(default_factory=lambda: list(GATED_FAMILIES))
     seed: int = 0  # the problem generator's seed; fixes every split
@@ -89,7 +89,7 @@ def default_build() -> dict[str, Any]:
     return {"seed": 0, "description": "Self-generated heuristic-diverse solutions of the embedded tiny world.",
             "heuristics": {"exemplars": 0},
             "generation": {"options": {"batch_size": 64},
-                           "sampling": {"temperature": 0.8, "top_p": 1.0, "max_new_tokens": 256},
+                           "sampling": {"temperature": 0.8, "top_p": 1.0, "max_new_tokens": 320},
                            "samples_per_pair": 4, "star_samples": 4, "shard_size": 256},
             "adherence": {"scorer": "rules"}, "decontamination": {"ngram_size": 5}, "diversity": {"embedder": "ngram"},
             "write": {"max_n": 4, "fixed_budget": [4], "incorrect_max_n": 4, "star": True}}
@@ -98,9 +98,9 @@ def default_build() -> dict[str, Any]:
 def default_train() -> dict[str, Any]:
     return {"midtrain": {"epochs": 3.0, "lr": 1e-4, "batch_size": 4, "micro_batch_size": 4, "max_length_tokens": 512,
                          "warmup_ratio": 0.0},
-            "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 256, "beta": 0.0,
+            "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 320, "beta": 0.0,
                    "lr": 1e-4, "batch_prompts": 4, "micro_batch_size": 32, "steps": 60, "temperature": 0.8},
-            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 256, "batch_size": 256},
+            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 320, "batch_size": 256},
             "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5}}}
 
 

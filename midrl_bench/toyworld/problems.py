@@ -4,7 +4,7 @@ Families (each problem's answer is one exact integer; the family is the problem'
 - `mul`         multi-digit products, "Compute 47*36."            (a: 2 digits, b: 1 or 2 digits)
 - `series`      sums of arithmetic series, "Compute 13+17+21+25."  (3-8 terms below 100)
 - `mod`         remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
-- `mul_near1000` a product with a multiplier just below 1000, "Compute 47*998."   (gated: round the multiplier)
+- `mul_near1000` a product with a multiplier just below 1000, "Compute 47*998."   (both strategies work)
 - `series_long` a long even-length series, "Compute 3+7+...+47." (8-12 terms)  (gated: pair first and last)
 - `composite`   a near-1000 product plus a long series, "Compute 47*998+3+7+...+31." (both parts: switch strategy)
 The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config). A world
@@ -27,12 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 FAMILIES = ("mul", "series", "mod", "mul_near1000", "series_long", "composite")
-# Multipliers of `mul_near1000`: the default's column method needs three rows and one 3-operand 5-digit sum, which
-# the tiny model does not learn (a multiplier near 100, two rows and a 2-operand 4-digit sum, it learnt: 91% per
-# sample after 16,000 pre-training steps, docs/toyworld.md); round-and-adjust needs the same short steps as before.
+# Multipliers of `mul_near1000`, the product part of a composite: the default's column method (three rows, one
+# 3-operand sum) and round-and-adjust both work there after 16,000 pre-training steps (91% and 88% per sample,
+# docs/toyworld.md), so it is no gated sub-type; the composite's long series part is what needs a switch.
 NEAR_1000 = (997, 998, 999)
-LONG_SERIES_TERMS = (8, 10, 12)  # term counts of `series_long`
-COMPOSITE_SERIES_TERMS = 8  # the series part of a composite problem (keeps its traces under ~130 tokens)
+LONG_SERIES_TERMS = (12, 14, 16)  # term counts of `series_long` (8-12: the default's one-step sum was learnt, 31%)
+COMPOSITE_SERIES_TERMS = 12  # the series part of a composite problem (a mixed trace is then about 270 tokens)
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
 
 

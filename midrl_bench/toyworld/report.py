@@ -12,6 +12,7 @@ from pathlib import Path
 
 from midrl_bench.toyworld.claims import Outcomes, evaluate_claims, load_outcomes, mixed, pass_at
 from midrl_bench.toyworld.stats import cluster_bootstrap
+from midrl_bench.toyworld.traces import MATCHING
 
 PHASES = (("before_rl", "before RL"), ("after_rl", "after RL"))
 
@@ -63,9 +64,9 @@ def subtype_table(outcomes: Outcomes, resamples: int) -> tuple[str, dict]:
         found = [_estimate(outcomes, arm, "after_rl", pass_at(k), {f}, resamples) for f in families]
         data[arm] = {f: e.as_dict() if e else None for f, e in zip(families, found, strict=True)}
         lines.append(f"| {arm} | " + " | ".join(cell(e) for e in found) + " |")
+    gated = ", ".join(f"{family} (needs {strategy})" for family, strategy in MATCHING.items() if family in families)
     lines.append(f"\npass@{k} after RL (base: the pre-trained model) by sub-type, percent [cluster bootstrap 95%]. "
-                 "Gated sub-types: mul_near1000 (needs round_adjust), series_long (needs pair_terms); composite needs "
-                 "a switch between them.")
+                 f"Gated sub-types: {gated or 'none'}; composite needs a switch of strategy between its parts.")
     return "\n".join(lines), data
 
 

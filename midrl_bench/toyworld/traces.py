@@ -14,9 +14,10 @@ A combined trace solves with one strategy and checks with a second (`combined_tr
 throughout it is an ordinary trace; with a different strategy per part it is a mixed trace, the composition the
 gated world rewards (no pre-training example shows one).
 
-Which strategy each sub-type of the gated world needs (`MATCHING`): a multiplier near 1000 is rounded to 1000
-(`round_adjust`), a long even-length series is paired first-with-last (`pair_terms`); the default's traces for those
-sub-types need a long multi-digit sum, which the tiny model does not execute reliably.
+Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long even-length series (12-16 terms)
+is paired first-with-last (`pair_terms`); the default's trace for it needs a one-step sum of 12-16 digits, which the
+tiny model does not learn. A near-1000 product (a composite's first part) is rounded to 1000 (`round_adjust`) or
+multiplied by columns: both work.
 Traces are terse because the tiny model reads them token by token (one token per digit); each restates the problem
 on its first line, which the tiny model learns to copy far faster than it learns to look back into the prompt.
 Every intermediate number is exact.
@@ -32,7 +33,7 @@ STRATEGIES = ("column_method", "pair_terms", "place_value", "round_adjust")
 DEFAULT_STRATEGY = "column_method"
 HEADERS = {"column_method": "Column method", "place_value": "Place value",
            "round_adjust": "Round and adjust", "pair_terms": "Pair terms"}
-MATCHING = {"mul_near1000": "round_adjust", "series_long": "pair_terms"}  # gated sub-type -> the strategy it needs
+MATCHING = {"series_long": "pair_terms"}  # gated sub-type -> the strategy it needs
 
 
 def _box(answer: int) -> str:
