@@ -6,7 +6,7 @@ Families (each problem's answer is one exact integer; the family is the problem'
 - `mod`         remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
 - `mul_near1000` a product with a multiplier just below 1000, "Compute 47*998."   (both strategies work)
 - `series_long` a long even-length series, "Compute 3+6+...+48." (12-16 terms)  (gated: pair first and last)
-- `composite`   a near-1000 product plus a long series, "Compute 47*998+3+7+...+31." (both parts: switch strategy)
+- `composite`   a near-1000 product plus a long series, "Compute 47*998+3+7+...+47." (both parts: switch strategy)
 The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config). A world
 lists its families in `world.families`; splits interleave them round-robin, so listing a family twice doubles its
 share. The classic world is `[mul, series, mod]`; the gated world drops `mod` and adds `series_long` and
