@@ -3,6 +3,7 @@
 import pytest
 
 from midrl_bench.tasks import include_path, registry
+from midrl_bench.toyworld.config import ToyConfig
 
 EXPECTED_DOCS = {
     "midrl_math500": 500,
@@ -34,7 +35,8 @@ def test_task_builds_with_doc_count_and_prompt(task_manager, task_name, count):
     assert task.config.repeats == 4  # --metadata repeats override reached the task
     assert task.config.generation_kwargs["seed"] is None  # API backends must not get one fixed seed
     assert task.config.generation_kwargs["do_sample"] is True
-    assert task.config.generation_kwargs["max_gen_toks"] == (320 if task_name == "midrl_toy" else 3072)
+    toy_budget = ToyConfig().eval_spec.max_gen_toks  # the pack task and the toy world's evaluation agree
+    assert task.config.generation_kwargs["max_gen_toks"] == (toy_budget if task_name == "midrl_toy" else 3072)
     prompt = task.doc_to_text(docs[0])
     checker = registry.spec(task_name).checker
     if checker == "math":

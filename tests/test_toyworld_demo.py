@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# one xdist group: both need the same pre-trained model, and a second worker would only wait on its build lock
+# (CI runs `pytest -n 2 --dist loadgroup`), idle while the other worker pre-trains
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toyworld-model")]
 
 
 @pytest.fixture(scope="module")

@@ -78,15 +78,15 @@ TRACE_CASES = [
      ["8*9=72, write 2 carry 7.", "8*8=64, plus 7 is 71, write 71.", "row 712.", "9*9=81, write 1 carry 8.",
       "9*8=72, plus 8 is 80, write 80.", "row 8010.", "9*9=81, write 1 carry 8.", "9*8=72, plus 8 is 80, write 80.",
       "row 80100.", "add rows: 712+8010+80100=88822."]),
-    (_problem("series_long", 18, 21, 24, 27, 30, 33, 36, 39), "pair_terms",  # gated: first+last by place, times pairs
-     ["first and last: 18+39=10+30+8+9=40+17=57.", "8 terms make 4 pairs.", "57*4=50*4+7*4=200+28=228."]),
-    (_problem("series_long", 3, 9, 15, 21, 27, 33, 39, 45, 51, 57, 63, 69), "pair_terms",  # a one-digit first term;
-     ["first and last: 3+69=0+60+3+9=60+12=72.", "12 terms make 6 pairs.",  # a pair sum of three digits splits
-      "72*6=70*6+2*6=420+12=432."]),                                        # ... by hundreds, tens and ones
-    (_problem("series_long", 50, 52, 54, 56, 58, 60, 62, 64), "pair_terms",
-     ["first and last: 50+64=50+60+0+4=110+4=114.", "8 terms make 4 pairs.", "114*4=100*4+10*4+4*4=400+40+16=456."]),
-    (_problem("series_long", *range(5, 65, 6)), "pair_terms",  # ten terms: five pairs
-     ["first and last: 5+59=0+50+5+9=50+14=64.", "10 terms make 5 pairs.", "64*5=60*5+4*5=300+20=320."]),
+    (_problem("series_long", 18, 21, 24, 27, 30, 33, 36, 39), "pair_terms",  # gated: last+first, times the
+     ["last and first: 39+18: ones 9+8=17, keep 7. tens 3+1=4, 4+1=5. so 57.",  # pairs, both digit by digit
+      "8 terms make 4 pairs.", "57*4: 7*4=28, keep 8. 5*4=20, 20+2=22. so 228."]),
+    (_problem("series_long", 3, 9, 15, 21, 27, 33, 39, 45, 51, 57, 63, 69), "pair_terms",  # a one-digit first term
+     ["last and first: 69+3: ones 9+3=12, keep 2. tens 6+0=6, 6+1=7. so 72.", "12 terms make 6 pairs.",
+      "72*6: 2*6=12, keep 2. 7*6=42, 42+1=43. so 432."]),
+    (_problem("series_long", 50, 52, 54, 56, 58, 60, 62, 64), "pair_terms",  # a pair sum of three digits
+     ["last and first: 64+50: ones 4+0=4, keep 4. tens 6+5=11. so 114.", "8 terms make 4 pairs.",
+      "114*4: 4*4=16, keep 6. 1*4=4, 4+1=5, keep 5. 1*4=4. so 456."]),
 ]
 
 
@@ -145,7 +145,7 @@ def test_composite_problems_need_a_switch(sample_problems):
 
 
 def test_gated_subtypes_have_their_shape():
-    from midrl_bench.toyworld.problems import LONG_SERIES_TERMS, NEAR_1000
+    from midrl_bench.toyworld.problems import COMPOSITE_SERIES_TERMS, LONG_SERIES_TERMS, NEAR_1000
 
     splits = generate_splits(["mul_near1000", "series_long", "composite"], {"eval": 60}, seed=3)["eval"]
     for problem in splits:
@@ -154,7 +154,7 @@ def test_gated_subtypes_have_their_shape():
         elif problem.family == "series_long":
             assert len(problem.operands) in LONG_SERIES_TERMS and max(problem.operands) < 100
         else:
-            assert len(problem.parts()[1].operands) == 12
+            assert len(problem.parts()[1].operands) == COMPOSITE_SERIES_TERMS
 
 
 def test_library_exemplars_are_the_trace_writers_output(library):

@@ -19,7 +19,7 @@ from midrl_bench.provenance import sha256_text
 from midrl_bench.toyworld.problems import Difficulty
 
 # Bump when the trace format, tokenizer recipe or pre-training mixture code changes: it invalidates cached models.
-WORLD_FORMAT_VERSION = 5
+WORLD_FORMAT_VERSION = 6
 STRATEGIES_DIR = Path(__file__).resolve().parent / "strategies"
 
 
@@ -89,7 +89,7 @@ def default_build() -> dict[str, Any]:
     return {"seed": 0, "description": "Self-generated heuristic-diverse solutions of the embedded tiny world.",
             "heuristics": {"exemplars": 0},
             "generation": {"options": {"batch_size": 64},
-                           "sampling": {"temperature": 0.8, "top_p": 1.0, "max_new_tokens": 320},
+                           "sampling": {"temperature": 0.8, "top_p": 1.0, "max_new_tokens": 384},
                            "samples_per_pair": 4, "star_samples": 4, "shard_size": 256},
             "adherence": {"scorer": "rules"}, "decontamination": {"ngram_size": 5}, "diversity": {"embedder": "ngram"},
             "write": {"max_n": 4, "fixed_budget": [4], "incorrect_max_n": 4, "star": True}}
@@ -98,9 +98,9 @@ def default_build() -> dict[str, Any]:
 def default_train() -> dict[str, Any]:
     return {"midtrain": {"epochs": 3.0, "lr": 1e-4, "batch_size": 4, "micro_batch_size": 4, "max_length_tokens": 512,
                          "warmup_ratio": 0.0},
-            "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 320, "beta": 0.0,
+            "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 384, "beta": 0.0,
                    "lr": 1e-4, "batch_prompts": 4, "micro_batch_size": 32, "steps": 60, "temperature": 0.8},
-            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 320, "batch_size": 256},
+            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 384, "batch_size": 256},
             "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5}}}
 
 

@@ -14,7 +14,7 @@ A combined trace solves with one strategy and checks with a second (`combined_tr
 throughout it is an ordinary trace; with a different strategy per part it is a mixed trace, the composition the
 gated world rewards (no pre-training example shows one).
 
-Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long even-length series (12-16 terms)
+Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long mirrored series (12-16 terms)
 is paired first-with-last (`pair_terms`); the default's trace for it needs a one-step sum of 12-16 digits, which the
 tiny model does not learn. A near-1000 product (a composite's first part) is rounded to 1000 (`round_adjust`) or
 multiplied by columns: both work.
@@ -41,18 +41,23 @@ def _box(answer: int) -> str:
 
 
 # ------------------------------------------------------------------------------------------- column method
-def _multiply_row(a: int, digit: int, shift: int) -> list[str]:
-    lines, carry = [], 0
-    digits = [int(d) for d in reversed(str(a))]
-    for position, x in enumerate(digits):
-        product = digit * x
-        total = product + carry
-        step = f"{digit}*{x}={product}" + (f", plus {carry} is {total}" if carry else "")
-        if position == len(digits) - 1:
-            lines.append(f"{step}, write {total}.")
-        else:
-            lines.append(f"{step}, write {total % 10} carry {total // 10}.")
+def _digit_products(value: int, digit: int) -> list[tuple[int, int, int, int]]:
+    """(x, x*digit, carry in, total) for each digit x of `value` from the ones up: one row of long multiplication."""
+    steps, carry = [], 0
+    for x in (int(d) for d in reversed(str(value))):
+        total = x * digit + carry
+        steps.append((x, x * digit, carry, total))
         carry = total // 10
+    return steps
+
+
+def _multiply_row(a: int, digit: int, shift: int) -> list[str]:
+    steps = _digit_products(a, digit)
+    lines = []
+    for index, (x, product, carry, total) in enumerate(steps):
+        step = f"{digit}*{x}={product}" + (f", plus {carry} is {total}" if carry else "")
+        last = index == len(steps) - 1
+        lines.append(f"{step}, write {total}." if last else f"{step}, write {total % 10} carry {total // 10}.")
     lines.append(f"row {a * digit * 10 ** shift}.")
     return lines
 
@@ -221,22 +226,40 @@ def _times_digit(value: int, digit: int) -> str:
     return f"{value}*{digit}={products}={'+'.join(str(p * digit) for p in parts)}={value * digit}."
 
 
-def _plus_by_place(x: int, y: int) -> str:
-    """x+y split at the ones digits: "18+39=10+30+8+9=40+17=57." (tens with tens, ones with ones, then one short sum).
-
-    A two-digit sum in one step is where the tiny model slips most (it writes 18+39=55); split like this, every
-    step is a one-digit fact or a sum of a round number and a small one, the steps it executes reliably.
-    """
-    tens_x, tens_y = x - x % 10, y - y % 10
-    return f"{x}+{y}={tens_x}+{tens_y}+{x % 10}+{y % 10}={tens_x + tens_y}+{x % 10 + y % 10}={x + y}."
-
-
 def _pair_long_series(terms: tuple[int, ...]) -> list[str]:
-    """An even number of terms: first + last (by place value), times the number of pairs."""
+    """An even number of terms: last + first, times the number of pairs, both digit by digit.
+
+    The last term comes first: it ends the line just above, so the model copies it from a fixed distance (read
+    after the first term, it was miscopied from the long header: `1+81` for `1+91`). Both sums are done digit by
+    digit like the column method's (`_plus_by_digits`, `_times_by_digits`), which the model executes on friendly
+    problems: by place value (`70+10+2+2=80+4`, `640+32=672`) it slipped on the round-number sums.
+    """
     pairs = len(terms) // 2
     pair_sum = terms[0] + terms[-1]
-    return [f"first and last: {_plus_by_place(terms[0], terms[-1])}", f"{len(terms)} terms make {pairs} pairs.",
-            _times_digit(pair_sum, pairs)]
+    return [f"last and first: {_plus_by_digits(terms[-1], terms[0])}", f"{len(terms)} terms make {pairs} pairs.",
+            _times_by_digits(pair_sum, pairs)]
+
+
+def _plus_by_digits(x: int, y: int) -> str:
+    """x+y ones first, then tens plus the carry: "39+18: ones 9+8=17, keep 7. tens 3+1=4, 4+1=5. so 57."."""
+    ones = x % 10 + y % 10
+    tens = x // 10 + y // 10
+    carry = f", {tens}+{ones // 10}={tens + ones // 10}" if ones >= 10 else ""
+    return f"{x}+{y}: ones {x % 10}+{y % 10}={ones}, keep {ones % 10}. tens {x // 10}+{y // 10}={tens}{carry}. so {x + y}."
+
+
+def _times_by_digits(value: int, digit: int) -> str:
+    """value*digit from the ones digit up: "84*8: 4*8=32, keep 2. 8*8=64, 64+3=67. so 672."
+
+    The arithmetic of the column method's rows (one-digit facts, a small carry added to a two-digit number), which
+    the model executes on friendly products, in words that are no strategy's cues.
+    """
+    steps = _digit_products(value, digit)
+    facts = []
+    for index, (x, product, carry, total) in enumerate(steps):
+        fact = f"{x}*{digit}={product}" + (f", {product}+{carry}={total}" if carry else "")
+        facts.append(f"{fact}." if index == len(steps) - 1 else f"{fact}, keep {total % 10}.")
+    return f"{value}*{digit}: {' '.join(facts)} so {value * digit}."
 
 
 WRITERS: dict[tuple[str, str], Callable[..., list[str]]] = {
