@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from midrl_bench.toyworld.config import ToyConfig
 
 # seconds per unit, measured on the quiet 2-core development machine with the model of docs/toyworld.md's E4 world
-# (256-token budget; the default world's 320 costs somewhat more on composites)
+# (256-token budget; the default world's 384 costs somewhat more on composites)
 # (16,000-step pre-training 1,649 s; quick gate 3,264 samples 111 s; `midrl demo --quick` with the model cached:
 # build 42 s, five evaluations of 768 samples 186 s, three arms' mid-training + 16 GRPO steps 157 s; docs/toyworld.md)
 PRETRAIN_STEP_S = 0.103  # one optimiser step of 4 examples
