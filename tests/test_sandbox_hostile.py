@@ -82,8 +82,28 @@ HOSTILE = [
 ]
 
 
-def _sandbox_processes() -> list[int]:
-    """Pids of processes running under any sandbox uid."""
+def _record_workdirs(monkeypatch) -> list[str]:
+    """The sandbox working directories made from now on in this process (the real `mkdtemp` runs; its paths are kept)."""
+    import tempfile
+
+    made, real_mkdtemp = [], tempfile.mkdtemp
+
+    def recording_mkdtemp(*args, **kwargs):
+        path = real_mkdtemp(*args, **kwargs)
+        if os.path.basename(path).startswith("midrl-sandbox-"):
+            made.append(path)
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
+    return made
+
+
+def _processes_of(uid: int) -> list[int]:
+    """Pids of processes running under `uid`.
+
+    A test checks the uid its own program ran under, not every slot uid: other pytest-xdist workers run sandboxed
+    programs under other slot uids at the same time, and counting theirs made this check fail at random.
+    """
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -92,8 +112,8 @@ def _sandbox_processes() -> list[int]:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-        if SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT:
+        owner = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        if owner == uid:
             found.append(int(entry.name))
     return found
 
@@ -119,11 +139,11 @@ def host(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=[case.name for case in HOSTILE])
-def test_hostile_program_is_contained_and_host_unchanged(case, host):
+def test_hostile_program_is_contained_and_host_unchanged(case, host, monkeypatch):
     report = available_levels()
     if level_rank(report.strongest) < level_rank(case.min_level):
         pytest.skip(f"containing {case.name} needs level {case.min_level}; this machine offers {report.strongest}")
-    temp_before = {p.name for p in Path(work_root()).glob("midrl-sandbox-*")}
+    workdirs = _record_workdirs(monkeypatch)
     source = case.source.format(canary_file=str(host["canary"]), outside_dir=str(host["outside"]),
                                 bystander_pid=host["bystander"].pid, parent_pid=os.getpid(),
                                 port=host["server"].getsockname()[1])
@@ -141,8 +161,11 @@ def test_hostile_program_is_contained_and_host_unchanged(case, host):
     with pytest.raises(TimeoutError):  # nobody connected to the host's server
         host["server"].accept()
     assert "CONNECTED" not in result.stdout
-    assert _sandbox_processes() == []  # nothing left running
-    assert {p.name for p in Path(work_root()).glob("midrl-sandbox-*")} == temp_before  # workdir removed
+    if result.uid is not None:  # levels user and namespaces: a dedicated uid, nothing left running under it
+        assert SLOT_UID_BASE <= result.uid < SLOT_UID_BASE + SLOT_COUNT
+        assert _processes_of(result.uid) == []
+    assert len(workdirs) == 1 and workdirs[0].startswith(work_root())  # one working directory, made and ...
+    assert not os.path.exists(workdirs[0])  # ... removed (other xdist workers' sandboxes make and remove theirs)
     assert len(result.stdout) <= LIMITS.output_kb << 10
     if case.name == "print_gigabytes":
         assert result.output_truncated

@@ -92,6 +92,7 @@ class SandboxResult:
     output_truncated: bool
     channel: str = ""  # what the program wrote on fd 3 when run with `result_channel` (untrusted bytes, decoded)
     tree_limits: str = "none"  # how the whole program tree was capped: cgroup-v2 | cgroup-v1 | none
+    uid: int | None = None  # the dedicated uid the program ran under (levels user and namespaces), else None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -195,7 +196,7 @@ class Sandbox:
                 result = replace(result, tree_limits=self.tree_limits)
             if result_channel:
                 result = replace(result, channel=bytes(outcome.marker).decode("utf-8", "replace"))
-            return result
+            return replace(result, uid=slot.uid if slot is not None else None)
         finally:
             if zygote is not None:
                 zygote.close()
