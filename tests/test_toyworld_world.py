@@ -87,6 +87,9 @@ TRACE_CASES = [
     (_problem("series_long", 50, 52, 54, 56, 58, 60, 62, 64), "pair_terms",  # a pair sum of three digits
      ["last and first: 64+50: ones 4+0=4, keep 4. tens 6+5=11. so 114.", "8 terms make 4 pairs.",
       "114*4: 4*4=16, keep 6. 1*4=4, 4+1=5, keep 5. 1*4=4. so 456."]),
+    (_problem("series_long", *range(5, 65, 6)), "pair_terms",  # ten terms: five pairs
+     ["last and first: 59+5: ones 9+5=14, keep 4. tens 5+0=5, 5+1=6. so 64.", "10 terms make 5 pairs.",
+      "64*5: 4*5=20, keep 0. 6*5=30, 30+2=32. so 320."]),
 ]
 
 

@@ -33,7 +33,7 @@ FAMILIES = ("mul", "series", "mod", "mul_near1000", "series_long", "composite")
 # docs/toyworld.md), so it is no gated sub-type; the composite's long series part is what needs a switch.
 NEAR_1000 = (997, 998, 999)
 LONG_SERIES_TERMS = (12, 14, 16)  # term counts of `series_long` (8-12: the default's one-step sum was learnt, 31%)
-COMPOSITE_SERIES_TERMS = 16  # the series part of a composite problem (a mixed trace is then up to about 350 tokens)
+COMPOSITE_SERIES_TERMS = 16  # the series part of a composite problem (a mixed trace is then up to about 340 tokens)
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
 
 

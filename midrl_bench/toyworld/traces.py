@@ -14,9 +14,9 @@ A combined trace solves with one strategy and checks with a second (`combined_tr
 throughout it is an ordinary trace; with a different strategy per part it is a mixed trace, the composition the
 gated world rewards (no pre-training example shows one).
 
-Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long mirrored series (12-16 terms)
-is paired first-with-last (`pair_terms`); the default's trace for it needs a one-step sum of 12-16 digits, which the
-tiny model does not learn. A near-1000 product (a composite's first part) is rounded to 1000 (`round_adjust`) or
+Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long even-length series (12-16 terms)
+is paired first-with-last (`pair_terms`); the default's trace for it needs a one-step sum of 12-16 digits, which
+some pre-trainings of the tiny model partly learn (0-22% per sample, docs/toyworld.md: the gate says which). A near-1000 product (a composite's first part) is rounded to 1000 (`round_adjust`) or
 multiplied by columns: both work.
 Traces are terse because the tiny model reads them token by token (one token per digit); each restates the problem
 on its first line, which the tiny model learns to copy far faster than it learns to look back into the prompt.
