@@ -34,3 +34,19 @@ def leaderboard_lm_eval_dir(tiny_llama_dir, tmp_path_factory) -> Path:
     from _leaderboard_fixtures import lm_eval_output
 
     return lm_eval_output(tiny_llama_dir, tmp_path_factory.mktemp("leaderboard-lm-eval"))
+
+
+# CI runs `pytest -n 2 --dist loadgroup --no-loadscope-reorder`, so xdist hands out work in this order: the group
+# that pre-trains the tiny model first (one worker trains for most of the run while the other takes the rest), the
+# demo's group last (it needs that model and would otherwise sit on its build lock while other tests wait).
+SCHEDULE_FIRST, SCHEDULE_LAST = "toyworld-model", "toyworld-demo"
+
+
+def _xdist_group(item) -> str | None:
+    marker = item.get_closest_marker("xdist_group")
+    return (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {SCHEDULE_FIRST: 0, SCHEDULE_LAST: 2}
+    items.sort(key=lambda item: rank.get(_xdist_group(item), 1))  # stable: the rest keep their order

@@ -60,8 +60,13 @@ TRACE_CASES = [
      ["7 is 3 pairs and one more.", "one pair: 38+38=76.", "76*3=228.", "228+38=266."]),
     (_problem("series", 11, 15, 19, 23, 27), "pair_terms",  # odd count: the middle term is left over
      ["first and last: 11+27=38.", "5 terms make 2 pairs and the middle 19.", "38*2=76.", "76+19=95."]),
-    (_problem("series", 5, 12, 19), "column_method",  # a one-digit term has tens digit 0
-     ["ones: 5+2+9=16, write 6 carry 1.", "tens: 0+1+1=2, plus 1 is 3, write 3.", "so 36."]),
+    (_problem("series", 5, 12, 19), "column_method",  # term by term in columns; a one-digit total has tens 0
+     ["5+12: ones 5+2=7, write 7. tens 0+1=1, write 1. so 17.",
+      "17+19: ones 7+9=16, write 6 carry 1. tens 1+1=2, plus 1 is 3, write 3. so 36."]),
+    (_problem("series", 88, 91, 94), "column_method",  # the last column writes its whole total; a carry into hundreds
+     ["88+91: ones 8+1=9, write 9. tens 8+9=17, write 17. so 179.",
+      "179+94: ones 9+4=13, write 3 carry 1. tens 7+9=16, plus 1 is 17, write 7 carry 1. hundreds 1+0=1, plus 1 is 2, "
+      "write 2. so 273."]),
     (_problem("mod", 472, 7), "column_method",  # long division with a bring-down
      ["47: 7*6=42, left 5.", "bring down 2: 52.", "52: 7*7=49, left 3."]),
     (_problem("mod", 104, 13), "round_adjust",  # number below ten divisors, remainder 0
@@ -331,3 +336,34 @@ def test_gated_pretraining_mix(library):
     for example, problem in zip(examples, cycled, strict=True):
         if problem.family == "composite":
             assert len(detect_heuristics(example["completion"][0]["content"], library)) == 1
+
+
+def test_the_default_cannot_finish_a_long_series_within_the_budget(library):
+    """The gate's first check holds by construction: with the world's own tokenizer and generation budget, the
+    default's term-by-term trace of every long series (alone or in a composite) runs past the budget, while the
+    pair trace and the mixed composite trace (the switch RL has to find) fit with room to spare."""
+    from midrl_bench.toyworld.corpus import tokenizer_texts
+    from midrl_bench.toyworld.tokenizer import train_tokenizer
+
+    config = ToyConfig()
+    world = config.world
+    splits = generate_splits(world.families, world.sizes(), world.seed, world.difficulty)
+    tokenizer = train_tokenizer(tokenizer_texts(splits["pretrain"][:1500], library), config.model.vocab_size)
+    budget = config.eval_spec.max_gen_toks
+    assert budget == config.train["rl"]["max_response_tokens"]  # RL samples under the same budget
+
+    def length(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    gated = [p for p in splits["eval"] if p.family in ("series_long", "composite")]
+    assert len(gated) > 100
+    for problem in gated:
+        assert length(write_trace(problem, "column_method")) > budget, problem.text
+        if problem.family == "series_long":
+            assert length(write_trace(problem, "pair_terms")) < budget // 2, problem.text
+        else:
+            for product_strategy in ("column_method", "round_adjust"):
+                mixed = composite_trace(problem, [product_strategy, "pair_terms"])
+                assert length(mixed) < budget - 32, (problem.text, product_strategy)
+    friendly = [p for p in splits["eval"] if p.family in ("mul", "series")]
+    assert max(length(write_trace(p, "column_method")) for p in friendly) < budget // 3

@@ -14,7 +14,8 @@ from midrl_bench.toyworld.config import ToyConfig
 # (256-token budget; the default world's 384 costs somewhat more on composites)
 # (16,000-step pre-training 1,649 s; quick gate 3,264 samples 111 s; `midrl demo --quick` with the model cached:
 # build 42 s, five evaluations of 768 samples 186 s, three arms' mid-training + 16 GRPO steps 157 s; docs/toyworld.md)
-PRETRAIN_STEP_S = 0.103  # one optimiser step of 4 examples
+# pre-training step: world format 7 (267 tokens per example), `benchmarks/toyworld_pretrain.py`-style 400 steps, quiet
+PRETRAIN_STEP_S = 0.171  # one optimiser step of 4 examples
 GENERATION_S = 0.035  # one sampled solution (256-token budget), hf backend / lm-eval hf, batch 64-256
 BUILD_FIXED_S = 20.0  # the builder's checking, adherence scoring, selection and writing
 MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch

@@ -5,7 +5,7 @@ Families (each problem's answer is one exact integer; the family is the problem'
 - `series`      sums of arithmetic series, "Compute 13+17+21+25."  (3-8 terms below 100)
 - `mod`         remainders, "Compute 472 mod 7."                   (3-digit number, divisor 3-13)
 - `mul_near1000` a product with a multiplier just below 1000, "Compute 47*998."   (both strategies work)
-- `series_long` a long even-length series, "Compute 3+6+...+48." (12-16 terms)  (gated: pair first and last)
+- `series_long` a long even-length series, "Compute 3+6+...+48." (14-16 terms)  (gated: pair first and last)
 - `composite`   a near-1000 product plus a long series, "Compute 47*998+3+7+...+47." (both parts: switch strategy)
 The ranges inside those bounds are set by `Difficulty` (the `world.difficulty` block of a toy config). A world
 lists its families in `world.families`; splits interleave them round-robin, so listing a family twice doubles its
@@ -32,7 +32,7 @@ FAMILIES = ("mul", "series", "mod", "mul_near1000", "series_long", "composite")
 # 3-operand sum) and round-and-adjust both work there after 16,000 pre-training steps (91% and 88% per sample,
 # docs/toyworld.md), so it is no gated sub-type; the composite's long series part is what needs a switch.
 NEAR_1000 = (997, 998, 999)
-LONG_SERIES_TERMS = (12, 14, 16)  # term counts of `series_long` (8-12: the default's one-step sum was learnt, 31%)
+LONG_SERIES_TERMS = (14, 16)  # term counts of `series_long`: the default's term-by-term column addition runs past 384 tokens
 COMPOSITE_SERIES_TERMS = 16  # the series part of a composite problem (a mixed trace is then up to about 340 tokens)
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
 

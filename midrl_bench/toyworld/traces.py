@@ -14,10 +14,13 @@ A combined trace solves with one strategy and checks with a second (`combined_tr
 throughout it is an ordinary trace; with a different strategy per part it is a mixed trace, the composition the
 gated world rewards (no pre-training example shows one).
 
-Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long even-length series (12-16 terms)
-is paired first-with-last (`pair_terms`); the default's trace for it needs a one-step sum of 12-16 digits, which
-some pre-trainings of the tiny model partly learn (0-22% per sample, docs/toyworld.md: the gate says which). A near-1000 product (a composite's first part) is rounded to 1000 (`round_adjust`) or
-multiplied by columns: both work.
+Which strategy each gated sub-type of the gated world needs (`MATCHING`): a long even-length series (14-16 terms)
+is paired first-with-last (`pair_terms`, about 140 tokens); the default adds it term by term in columns, every step
+easy, but the trace needs 440+ tokens, past the 384-token generation budget, so it cannot finish (alone or as a
+composite's second part). The gate therefore no longer depends on what a pre-training happens to learn: an earlier
+default summed each column in one step, which some pre-trainings partly learnt (0-22% per sample,
+docs/toyworld.md). A near-1000 product (a composite's first part) is rounded to 1000 (`round_adjust`) or multiplied
+by columns: both work.
 Traces are terse because the tiny model reads them token by token (one token per digit); each restates the problem
 on its first line, which the tiny model learns to copy far faster than it learns to look back into the prompt.
 Every intermediate number is exact.
@@ -73,15 +76,42 @@ def _column_mul(a: int, b: int) -> list[str]:
 
 
 def _column_series(terms: tuple[int, ...]) -> list[str]:
-    ones = [t % 10 for t in terms]
-    tens = [t // 10 for t in terms]
-    ones_sum = sum(ones)
-    lines = [f"ones: {'+'.join(map(str, ones))}={ones_sum}, write {ones_sum % 10} carry {ones_sum // 10}."]
-    tens_sum = sum(tens)
-    total = tens_sum + ones_sum // 10
-    lines.append(f"tens: {'+'.join(map(str, tens))}={tens_sum}, plus {ones_sum // 10} is {total}, write {total}.")
-    lines.append(f"so {sum(terms)}.")
+    """Column addition one term at a time: each line adds the next term to the running total by columns.
+
+    Every step is easy (one-digit sums and a carry), but the trace grows with the number of terms: on a long series
+    (14-16 terms) it runs past the generation budget, so the default cannot finish where pairing can (`MATCHING`).
+    """
+    lines, total = [], terms[0]
+    for term in terms[1:]:
+        lines.append(_add_in_columns(total, term))
+        total += term
     return lines
+
+
+def _add_in_columns(total: int, term: int) -> str:
+    """"18+16: ones 8+6=14, write 4 carry 1. tens 1+1=2, plus 1 is 3, write 3. so 34." (the column cue words)."""
+    steps = []
+    for name, x, y, carry, column in _columns(total, term):
+        plus = f", plus {carry} is {column}" if carry else ""
+        last = len(steps) == max(len(str(total)), len(str(term))) - 1
+        write = f"write {column}" if last or column < 10 else f"write {column % 10} carry {column // 10}"
+        steps.append(f"{name} {x}+{y}={x + y}{plus}, {write}.")
+    return f"{total}+{term}: {' '.join(steps)} so {total + term}."
+
+
+PLACES = ("ones", "tens", "hundreds", "thousands", "ten thousands")
+
+
+def _columns(x: int, y: int) -> list[tuple[str, int, int, int, int]]:
+    """(place name, digit of x, digit of y, carry in, column total) for each column of x+y from the ones up."""
+    width = max(len(str(x)), len(str(y)))
+    columns, carry = [], 0
+    for place in range(width):
+        x_digit, y_digit = x // 10**place % 10, y // 10**place % 10
+        column = x_digit + y_digit + carry
+        columns.append((PLACES[place], x_digit, y_digit, carry, column))
+        carry = column // 10
+    return columns
 
 
 def _column_mod(number: int, divisor: int) -> list[str]:
@@ -242,10 +272,13 @@ def _pair_long_series(terms: tuple[int, ...]) -> list[str]:
 
 def _plus_by_digits(x: int, y: int) -> str:
     """x+y ones first, then tens plus the carry: "39+18: ones 9+8=17, keep 7. tens 3+1=4, 4+1=5. so 57."."""
-    ones = x % 10 + y % 10
-    tens = x // 10 + y // 10
-    carry = f", {tens}+{ones // 10}={tens + ones // 10}" if ones >= 10 else ""
-    return f"{x}+{y}: ones {x % 10}+{y % 10}={ones}, keep {ones % 10}. tens {x // 10}+{y // 10}={tens}{carry}. so {x + y}."
+    steps = []
+    columns = _columns(x, y)
+    for index, (name, x_digit, y_digit, carry, column) in enumerate(columns):
+        plus = f", {x_digit + y_digit}+{carry}={column}" if carry else ""
+        keep = "." if index == len(columns) - 1 else f", keep {column % 10}."
+        steps.append(f"{name} {x_digit}+{y_digit}={x_digit + y_digit}{plus}{keep}")
+    return f"{x}+{y}: {' '.join(steps)} so {x + y}."
 
 
 def _times_by_digits(value: int, digit: int) -> str:
