@@ -58,6 +58,20 @@ def test_not_testable_wins_and_mde_is_2_8_se():
     assert estimate.mde == pytest.approx(MDE_FACTOR * 0.05) and MDE_FACTOR == pytest.approx(2.80, abs=0.01)
 
 
+def test_a_claim_with_no_variation_has_no_mde():
+    # claim (d) when no trace mixes strategies before or after RL: every paired difference is 0, the bootstrap
+    # interval is [0, 0], and no effect size is "detectable" (printing "MDE 0.0" would say every effect is)
+    from midrl_bench.toyworld.report import claims_text
+    from midrl_bench.toyworld.stats import cluster_bootstrap
+
+    estimate = cluster_bootstrap([[0.0] * 18], resamples=200)
+    assert (estimate.low, estimate.high, estimate.se, estimate.mde) == (0.0, 0.0, 0.0, None)
+    assert verdict(estimate) == "inconclusive"
+    item = {"claim": "(d) composition rises", "verdict": verdict(estimate), "estimate": estimate.as_dict(),
+            "evidence": "n4 after - before RL"}
+    assert "MDE not estimable: every paired difference is the same (18 problems x 1 seed(s))" in claims_text([item])
+
+
 def test_paired_differences_broadcast_the_single_seed_base():
     arm = {0: {"a": 0.5, "b": 0.7}, 1: {"a": 0.6, "b": 0.9}}
     base = {0: {"a": 0.5, "b": 0.5, "c": 0.1}}

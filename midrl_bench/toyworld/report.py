@@ -76,9 +76,10 @@ def claims_text(items: list[dict]) -> str:
         estimate = item["estimate"]
         if estimate:
             low, high = estimate["ci95"]
+            mde = (f"MDE {100 * estimate['mde']:.1f} points" if estimate["mde"] is not None else
+                   "MDE not estimable: every paired difference is the same")
             numbers = (f"difference {100 * estimate['mean']:+.1f} points [{100 * low:+.1f}, {100 * high:+.1f}], "
-                       f"MDE {100 * estimate['mde']:.1f} points ({estimate['problems']} problems x "
-                       f"{estimate['seeds']} seed(s))")
+                       f"{mde} ({estimate['problems']} problems x {estimate['seeds']} seed(s))")
         else:
             numbers = "no estimate"
         lines.append(f"- {item['claim']}: **{item['verdict']}** — {numbers}; {item['evidence']}")

@@ -32,8 +32,10 @@ class Estimate:
     seeds: int
 
     @property
-    def mde(self) -> float:
-        return MDE_FACTOR * self.se
+    def mde(self) -> float | None:
+        """None when every paired difference is the same value (SE 0): no effect size can be said to be detectable,
+        e.g. claim (d) when no trace mixes strategies before or after RL."""
+        return MDE_FACTOR * self.se if self.se > 0 else None
 
     def as_dict(self) -> dict:
         return {"mean": self.mean, "ci95": [self.low, self.high], "se": self.se, "mde": self.mde,
