@@ -16,7 +16,10 @@ from midrl_bench.toyworld.config import ToyConfig
 # build 42 s, five evaluations of 768 samples 186 s, three arms' mid-training + 16 GRPO steps 157 s; docs/toyworld.md)
 # pre-training step: world format 7 (267 tokens per example), `benchmarks/toyworld_pretrain.py`-style 400 steps, quiet
 PRETRAIN_STEP_S = 0.171  # one optimiser step of 4 examples
-GENERATION_S = 0.035  # one sampled solution (256-token budget), hf backend / lm-eval hf, batch 64-256
+# one sampled solution, hf backend / lm-eval hf, batch 64-256: format 7's quick demo evaluated 3,840 samples in
+# 294 s beside another process (0.066 s each after the fixed cost; its default traces of long series run to the
+# 384-token budget). Measured shared, so likely high for a quiet machine; the 256-token E4 world's was 0.035.
+GENERATION_S = 0.066
 BUILD_FIXED_S = 20.0  # the builder's checking, adherence scoring, selection and writing
 MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch
 GRPO_COMPLETION_S = 0.086  # one GRPO rollout including its share of the optimiser step
