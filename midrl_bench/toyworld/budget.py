@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from midrl_bench.toyworld.config import ToyConfig
 
-# seconds per unit, measured on the quiet 2-core development machine with the model of docs/toyworld.md's E4 world
-# (256-token budget; the default world's 384 costs somewhat more on composites)
-# (16,000-step pre-training 1,649 s; quick gate 3,264 samples 111 s; `midrl demo --quick` with the model cached:
-# build 42 s, five evaluations of 768 samples 186 s, three arms' mid-training + 16 GRPO steps 157 s; docs/toyworld.md)
+# seconds per unit on the 2-core development machine (docs/toyworld.md lists the runs). The training costs come from
+# E4's world, quiet (`midrl demo --quick` with the model cached: three arms' mid-training + 16 GRPO steps 157 s);
+# pre-training and generation were measured again on world format 7, whose traces are longer.
 # pre-training step: world format 7 (267 tokens per example), `benchmarks/toyworld_pretrain.py`-style 400 steps, quiet
 PRETRAIN_STEP_S = 0.171  # one optimiser step of 4 examples
 # one sampled solution, hf backend / lm-eval hf, batch 64-256: format 7's quick demo evaluated 3,840 samples in

@@ -32,7 +32,7 @@ FAMILIES = ("mul", "series", "mod", "mul_near1000", "series_long", "composite")
 # 3-operand sum) and round-and-adjust both work there after 16,000 pre-training steps (91% and 88% per sample,
 # docs/toyworld.md), so it is no gated sub-type; the composite's long series part is what needs a switch.
 NEAR_1000 = (997, 998, 999)
-LONG_SERIES_TERMS = (14, 16)  # term counts of `series_long`: the default's term-by-term column addition runs past 384 tokens
+LONG_SERIES_TERMS = (14, 16)  # `series_long` term counts: the default's term-by-term trace runs past 384 tokens
 COMPOSITE_SERIES_TERMS = 16  # the series part of a composite problem (a mixed trace is then up to about 340 tokens)
 SPLITS = ("eval", "rl", "train", "pretrain")  # assignment order: eval first, so it never changes with other sizes
 

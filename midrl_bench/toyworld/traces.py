@@ -91,9 +91,10 @@ def _column_series(terms: tuple[int, ...]) -> list[str]:
 def _add_in_columns(total: int, term: int) -> str:
     """"18+16: ones 8+6=14, write 4 carry 1. tens 1+1=2, plus 1 is 3, write 3. so 34." (the column cue words)."""
     steps = []
-    for name, x, y, carry, column in _columns(total, term):
+    columns = _columns(total, term)
+    for index, (name, x, y, carry, column) in enumerate(columns):
         plus = f", plus {carry} is {column}" if carry else ""
-        last = len(steps) == max(len(str(total)), len(str(term))) - 1
+        last = index == len(columns) - 1  # the leftmost column writes its whole total, as a multiplication row does
         write = f"write {column}" if last or column < 10 else f"write {column % 10} carry {column // 10}"
         steps.append(f"{name} {x}+{y}={x + y}{plus}, {write}.")
     return f"{total}+{term}: {' '.join(steps)} so {total + term}."
