@@ -36,17 +36,14 @@ def leaderboard_lm_eval_dir(tiny_llama_dir, tmp_path_factory) -> Path:
     return lm_eval_output(tiny_llama_dir, tmp_path_factory.mktemp("leaderboard-lm-eval"))
 
 
-# CI runs `pytest -n 2 --dist loadgroup --no-loadscope-reorder`, so xdist hands out work in this order: the group
-# that pre-trains the tiny model first (one worker trains for most of the run while the other takes the rest), the
-# demo's group last (it needs that model and would otherwise sit on its build lock while other tests wait).
-SCHEDULE_FIRST, SCHEDULE_LAST = "toyworld-model", "toyworld-demo"
-
-
-def _xdist_group(item) -> str | None:
-    marker = item.get_closest_marker("xdist_group")
-    return (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+# CI runs `pytest -n 2 --dist loadfile --no-loadscope-reorder`: each test file goes whole to one worker, in this
+# order: the file that pre-trains the tiny model first (one worker trains for most of the run while the other takes
+# the rest), the demo's file last (it needs that model and would otherwise sit on its build lock while other files
+# wait). Not `--dist loadgroup`: xdist 3.8 marks groups through `item._nodeid`, which pytest 9 no longer reads, so
+# its groups are silently split across workers.
+SCHEDULE_FIRST, SCHEDULE_LAST = "test_toyworld_model.py", "test_toyworld_demo.py"
 
 
 def pytest_collection_modifyitems(config, items):
     rank = {SCHEDULE_FIRST: 0, SCHEDULE_LAST: 2}
-    items.sort(key=lambda item: rank.get(_xdist_group(item), 1))  # stable: the rest keep their order
+    items.sort(key=lambda item: rank.get(item.path.name, 1))  # stable: the rest keep their order

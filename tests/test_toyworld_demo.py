@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-# one xdist group, scheduled last (tests/conftest.py): by then the other worker has (nearly) pre-trained the model
-# this demo needs, so the demo runs beside the gate check instead of after it
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toyworld-demo")]
+# scheduled last (tests/conftest.py): by then the other worker has (nearly) pre-trained the model this demo needs,
+# so the demo runs beside the gate check instead of after it
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

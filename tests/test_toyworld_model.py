@@ -13,9 +13,9 @@ from midrl_bench.toyworld.config import load_toy_config
 from midrl_bench.toyworld.problems import generate_splits
 from midrl_bench.toyworld.traces import DEFAULT_STRATEGY
 
-# one xdist group: both need the same pre-trained model, and a second worker would only wait on its build lock
-# (CI runs `pytest -n 2 --dist loadgroup`), idle while the other worker pre-trains
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toyworld-model")]
+# scheduled first and whole on one worker (CI: `--dist loadfile`, tests/conftest.py): every test here needs the
+# pre-trained model, and a second worker would only wait on its build lock
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
