@@ -214,3 +214,21 @@ def test_demo_recipes_use_the_recipe_schema_and_log_shares():
                                       "reward_log": "runs/x/strategy_shares.jsonl", "name": "toy-n4", "seed": "2"})
     assert spec.rl.reward == "toy_correctness" and spec.rl.reward_options["log"].endswith("strategy_shares.jsonl")
     assert spec.rl.steps == 60 and spec.midtrain.config == "n4" and spec.seed == 2  # the default preset's budget
+
+
+def test_a_resumed_demo_keeps_entries_its_store_already_accepted(tmp_path):
+    from midrl_bench.leaderboard.store import ENTRIES_DIR
+
+    from midrl_bench.toyworld.config import ToyConfig
+    from midrl_bench.toyworld.demo import DemoContext, Variant, submission, submit_entry
+
+    ctx = DemoContext(config=ToyConfig(), out=tmp_path / "demo")
+    payload = submission(ctx, Variant("n4", "n4"), seed=0, parameters=800_000)
+    assert payload["generation"] == {"max_gen_toks": 384, "cache_implementation": "static"}  # evaluate()'s kwargs
+    eval_dir = tmp_path / "demo" / "evals" / "n4-seed0-rl"
+    eval_dir.mkdir(parents=True)
+    assert submit_entry(ctx, eval_dir, payload) is False  # no lm-eval files: the real validator rejects it
+    accepted = ctx.out / "leaderboard" / "store" / ENTRIES_DIR / "midrl-toy--n4-seed0-rl--local"
+    accepted.mkdir(parents=True)
+    (accepted / "entry.json").write_text("{}", encoding="utf-8")  # what an interrupted earlier run left
+    assert submit_entry(ctx, eval_dir, payload) is True

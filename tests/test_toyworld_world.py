@@ -367,3 +367,26 @@ def test_the_default_cannot_finish_a_long_series_within_the_budget(library):
                 assert length(mixed) < budget - 32, (problem.text, product_strategy)
     friendly = [p for p in splits["eval"] if p.family in ("mul", "series")]
     assert max(length(write_trace(p, "column_method")) for p in friendly) < budget // 3
+
+
+def test_pretraining_gives_the_same_weights_on_one_or_two_threads(library, tmp_path):
+    """`midrl demo --threads` (and CI's preparation step, which pre-trains on every core) may not change the model
+    the tests and the documented figures come from."""
+    import torch
+
+    from midrl_bench.toyworld.model import build_pretrained
+
+    config = ToyConfig()
+    config.world.pretrain_problems = 200
+    config.pretrain.max_steps = 30
+    weights = []
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            record = build_pretrained(config, library, tmp_path / f"threads-{threads}")
+            assert record["examples"] == 120
+            weights.append((tmp_path / f"threads-{threads}" / "model.safetensors").read_bytes())
+    finally:
+        torch.set_num_threads(before)
+    assert len(weights[0]) > 1_000_000 and weights[0] == weights[1]

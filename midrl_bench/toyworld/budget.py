@@ -6,7 +6,7 @@ A linear model in the work each stage does, with unit costs measured on the 2-co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from midrl_bench.toyworld.config import ToyConfig
 
@@ -37,6 +37,10 @@ class Estimate:
     @property
     def total_s(self) -> float:
         return self.pretrain_s + self.gate_s + self.build_s + self.train_s + self.eval_s
+
+    def preparation(self) -> Estimate:
+        """Only what `midrl demo --prepare` runs: pre-training and the gate."""
+        return replace(self, build_s=0.0, train_s=0.0, eval_s=0.0)
 
     def text(self) -> str:
         parts = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in (

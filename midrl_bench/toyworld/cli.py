@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("midrl-demo"), help="output directory (resumable)")
     parser.add_argument("--seeds", type=int, default=None, help="training seeds per arm (paired in the statistics)")
     parser.add_argument("--rebuild-model", action="store_true", help="pre-train the tiny model again even if cached")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only pre-train the tiny model and measure its gate (both cached for later runs and the "
+                             "tests), print the gate, and stop")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads for every stage (default: torch's own, i.e. OMP_NUM_THREADS or every "
+                             "core); the samples and the trained weights do not depend on it")
     return parser
 
 
@@ -47,11 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = config_path(args)
         config = load_toy_config(path)
-        if args.seeds is not None and args.seeds < 1:
-            raise ValueError("--seeds must be >= 1")
+        for name in ("seeds", "threads"):
+            if getattr(args, name) is not None and getattr(args, name) < 1:
+                raise ValueError(f"--{name} must be >= 1")
         if args.seeds is not None:
             config.demo.seeds = args.seeds
-        expected = expected_time(config)  # also checks demo.arms against the arms the build writes
+        expected = expected_time(config, args.prepare)  # also checks demo.arms against the arms the build writes
     except (ConfigError, ValueError) as error:
         print(f"midrl demo: {error}", file=sys.stderr)
         return 2
@@ -65,9 +72,15 @@ def _run(config, args, expected: str) -> int:
 
     out = args.out.resolve()
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     log(f"[demo] {expected}")
     if args.rebuild_model:
         pretrained_model(config, rebuild=True)
+    if args.prepare:
+        return _prepare(config, log)
     try:
         results = run_demo(config, out, log=log)
     except ValueError as error:  # a resumed --out with another config, an unknown arm: one line, nothing lost
@@ -77,8 +90,19 @@ def _run(config, args, expected: str) -> int:
     return 0
 
 
-def expected_time(config) -> str:
-    """The run time the preset should take, from measured unit costs (printed before anything starts)."""
+def _prepare(config, log) -> int:
+    """Pre-train (or reuse) the tiny model and measure (or read) its gate; exit 0 whether or not the gate passes."""
+    from midrl_bench.toyworld.gate import gate_result, gate_text
+    from midrl_bench.toyworld.model import pretrained_model
+
+    model_dir = pretrained_model(config, log=log)
+    print(gate_text(gate_result(config, model_dir, log=log)))
+    print(f"tiny model: {model_dir}")
+    return 0
+
+
+def expected_time(config, prepare: bool = False) -> str:
+    """The run time the preset (or only its preparation) should take, from measured unit costs (printed first)."""
     from midrl_bench.heuristics import load_library
     from midrl_bench.paths import cache_dir
     from midrl_bench.toyworld.budget import estimate
@@ -90,4 +114,5 @@ def expected_time(config) -> str:
     model_dir = cache_dir("toyworld") / config.pretrained_key(library.content_hash)
     model_cached = (model_dir / "pretrain.json").is_file()
     gate_cached = (model_dir / f"gate-{gate_key(config)}.json").is_file()
-    return estimate(config, arms, model_cached, gate_cached).text()
+    expected = estimate(config, arms, model_cached, gate_cached)
+    return (expected.preparation() if prepare else expected).text()

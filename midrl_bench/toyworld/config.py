@@ -88,7 +88,7 @@ TRAIN_FILLED = ("name", "seed", "model", "midtrain.dataset", "midtrain.config", 
 def default_build() -> dict[str, Any]:
     return {"seed": 0, "description": "Self-generated heuristic-diverse solutions of the embedded tiny world.",
             "heuristics": {"exemplars": 0},
-            "generation": {"options": {"batch_size": 64},
+            "generation": {"options": {"batch_size": 256, "cache_implementation": "static"},
                            "sampling": {"temperature": 0.8, "top_p": 1.0, "max_new_tokens": 384},
                            "samples_per_pair": 4, "star_samples": 4, "shard_size": 256},
             "adherence": {"scorer": "rules"}, "decontamination": {"ngram_size": 5}, "diversity": {"embedder": "ngram"},
@@ -101,7 +101,8 @@ def default_train() -> dict[str, Any]:
             "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 384, "beta": 0.0,
                    "lr": 1e-4, "batch_prompts": 4, "micro_batch_size": 32, "steps": 60, "temperature": 0.8},
             "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 384, "batch_size": 256},
-            "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5}}}
+            "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5,
+                                           "grpo": {"cache_implementation": "static"}}}}
 
 
 @dataclass
