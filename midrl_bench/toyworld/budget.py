@@ -10,18 +10,18 @@ from dataclasses import dataclass, replace
 
 from midrl_bench.toyworld.config import ToyConfig
 
-# seconds per unit on the 2-core development machine (docs/toyworld.md lists the runs). The training costs come from
-# E4's world, quiet (`midrl demo --quick` with the model cached: three arms' mid-training + 16 GRPO steps 157 s);
-# pre-training and generation were measured again on world format 7, whose traces are longer.
-# pre-training step: world format 7 (267 tokens per example), `benchmarks/toyworld_pretrain.py`-style 400 steps, quiet
-PRETRAIN_STEP_S = 0.171  # one optimiser step of 4 examples
-# one sampled solution, hf backend / lm-eval hf, batch 64-256: format 7's quick demo evaluated 3,840 samples in
-# 294 s beside another process (0.066 s each after the fixed cost; its default traces of long series run to the
-# 384-token budget). Measured shared, so likely high for a quiet machine; the 256-token E4 world's was 0.035.
-GENERATION_S = 0.066
-BUILD_FIXED_S = 20.0  # the builder's checking, adherence scoring, selection and writing
+# seconds per unit on the 2-core development machine, quiet, with torch's default of two threads (what `midrl demo`
+# uses unless --threads or OMP_NUM_THREADS says otherwise) and the static KV cache of the presets; measured on world
+# format 7 (docs/toyworld.md, "Run time"):
+# one optimiser step of 4 examples (267 tokens each on average): `benchmarks/toyworld_pretrain.py`-style 300 steps,
+# 0.114 s on two threads (0.164 s on one)
+PRETRAIN_STEP_S = 0.114
+# one sampled solution, hf backend / lm-eval hf at batch 256, static cache: the quick gate drew 3,200 samples in
+# 124 s (0.039 s each) and the quick demo's evaluations 768 samples in about 31 s (0.030 s each after the fixed cost)
+GENERATION_S = 0.035
+BUILD_FIXED_S = 20.0  # the builder's checking, adherence scoring, selection and writing (quick build: 42 s)
 MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch
-GRPO_COMPLETION_S = 0.086  # one GRPO rollout including its share of the optimiser step
+GRPO_COMPLETION_S = 0.102  # one GRPO rollout with its share of the optimiser step (quick demo: 60 s per arm)
 JUDGE_TRACE_S = 0.0004  # rules labeller + checker per trace
 FIXED_PER_EVAL_S = 8.0  # loading lm-eval's task and the model per evaluation
 
