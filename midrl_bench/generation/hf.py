@@ -32,7 +32,7 @@ class HFOptions:
     trust_remote_code: bool = False
     # transformers' KV cache. "static" preallocates it for prompt + max_new_tokens and writes in place; the default
     # grows it by concatenation every step, which dominates generation of small models at large batches on a CPU
-    # (`benchmarks/generation_cache.py`: 2.5x faster at batch 256, identical samples). Models whose architecture
+    # (`benchmarks/generation_cache.py`: 2.4x faster at batch 256, identical samples). Models whose architecture
     # has no static cache need "dynamic".
     cache_implementation: Literal["dynamic", "static"] = "dynamic"
 
