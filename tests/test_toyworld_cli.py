@@ -39,8 +39,14 @@ def test_prepare_pretrains_and_gates_once_then_reuses_both(tmp_path, monkeypatch
     assert "GATE FAILED" in second.out
 
 
-def test_bad_thread_count_is_one_line(capsys):
-    from midrl_bench.cli import main
+def test_thread_counts(capsys):
+    import os
 
-    assert main(["demo", "--quick", "--prepare", "--threads", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "midrl demo: --threads must be >= 1"
+    from midrl_bench.cli import main
+    from midrl_bench.toyworld.cli import thread_count
+
+    assert thread_count(None) is None and thread_count("3") == 3
+    assert thread_count("all") == len(os.sched_getaffinity(0))  # not OMP_NUM_THREADS (1 in the tests), unlike nproc
+    for bad in ("0", "two", "-1"):
+        assert main(["demo", "--quick", "--prepare", "--threads", bad]) == 2
+        assert capsys.readouterr().err.strip() == f"midrl demo: --threads must be a number >= 1 or `all`, got {bad!r}"

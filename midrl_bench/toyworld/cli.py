@@ -29,9 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--prepare", action="store_true",
                         help="only pre-train the tiny model and measure its gate (both cached for later runs and the "
                              "tests), print the gate, and stop")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads for every stage (default: torch's own, i.e. OMP_NUM_THREADS or every "
-                             "core); the samples and the trained weights do not depend on it")
+    parser.add_argument("--threads", default=None,
+                        help="torch CPU threads for every stage: a number, or `all` for every core this process may "
+                             "use (default: torch's own, i.e. OMP_NUM_THREADS or every core); the samples and the "
+                             "trained weights do not depend on it")
     return parser
 
 
@@ -53,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = config_path(args)
         config = load_toy_config(path)
-        for name in ("seeds", "threads"):
-            if getattr(args, name) is not None and getattr(args, name) < 1:
-                raise ValueError(f"--{name} must be >= 1")
+        if args.seeds is not None and args.seeds < 1:
+            raise ValueError("--seeds must be >= 1")
+        args.threads = thread_count(args.threads)
         if args.seeds is not None:
             config.demo.seeds = args.seeds
         expected = expected_time(config, args.prepare)  # also checks demo.arms against the arms the build writes
@@ -63,6 +64,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"midrl demo: {error}", file=sys.stderr)
         return 2
     return _run(config, args, expected)
+
+
+def thread_count(value: str | None) -> int | None:
+    """`--threads`: None (torch's default), `all` (the CPUs this process may run on, whatever OMP_NUM_THREADS says;
+    `nproc` would honour it), or a number >= 1."""
+    import os
+
+    if value is None:
+        return None
+    if value == "all":
+        return len(os.sched_getaffinity(0))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"--threads must be a number >= 1 or `all`, got {value!r}")
+    return int(value)
 
 
 def _run(config, args, expected: str) -> int:
