@@ -111,3 +111,34 @@ def test_cli_check_lists_levels_and_run_refuses_missing_file(tmp_path):
     assert report["strongest"] == available_levels().strongest
     completed = _midrl("run", str(tmp_path / "missing.py"))
     assert completed.returncode == 2 and "missing.py" in completed.stderr
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+PROBE_FROM_ANOTHER_VENV = """
+import json, sys
+sys.path.insert(0, {repo!r})
+from midrl_bench.verify.isolation import available_levels, sandbox_interpreter
+print(json.dumps([sandbox_interpreter("user"), available_levels().to_dict()]))
+"""
+
+
+@pytest.mark.skipif(not os.access(SYSTEM_PYTHON, os.X_OK), reason="no system python3 to build a venv on")
+def test_a_venv_on_the_system_python_in_a_public_directory_is_never_shown_to_the_program(tmp_path_factory):
+    """A CI clone's venv lives inside the project (readable by everyone); the sandbox must run the venv's base
+    interpreter, or the namespace would mount the venv's path and with it the host directories above it."""
+    import tempfile
+
+    public = tempfile.mkdtemp(prefix="midrl-venv-")
+    os.chmod(public, 0o755)  # like a project checkout: every uid may traverse it
+    try:
+        subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--without-pip", f"{public}/venv"], check=True, timeout=120)
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        completed = subprocess.run([f"{public}/venv/bin/python", "-c", PROBE_FROM_ANOTHER_VENV.format(repo=repo)],
+                                   capture_output=True, text=True, timeout=120, check=True)
+    finally:
+        import shutil
+
+        shutil.rmtree(public)
+    interpreter, report = json.loads(completed.stdout)
+    assert interpreter is None or not interpreter.startswith(public), interpreter
+    assert report["available"] == list(available_levels().available), report["unavailable"]

@@ -116,7 +116,14 @@ def available_levels() -> IsolationReport:
     if result.status == "passed":
         return IsolationReport(LEVELS)
     return IsolationReport(("process", "user"), {"namespaces": f"probe {result.status}: {result.reason}; "
-                                                               f"{result.stderr_tail.strip()[-300:]}"})
+                                                               f"{_last_line(result.stderr_tail)}"})
+
+
+def _last_line(text: str) -> str:
+    """The error a probe's traceback ends with (its frames name a random working directory, so a report that
+    quoted them would differ between two probes of the same machine)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][-300:] if lines else "no output"
 
 
 def _others_may_execute(path: str) -> bool:
@@ -136,12 +143,15 @@ def _others_may_execute(path: str) -> bool:
 
 @cache
 def sandbox_interpreter(level: str) -> str | None:
-    """The Python the program runs under. At level `process`: this interpreter. Otherwise the first of this
-    interpreter, its base interpreter and the system python3 that an unprivileged uid may execute (a venv or pyenv
-    under a private home directory is not reachable for the sandbox uid); None when there is none."""
+    """The Python the program runs under. At level `process`: this interpreter. Otherwise the first of the
+    resolved base interpreter, this one and the system python3 that an unprivileged uid may execute (a pyenv under
+    a private home directory is not reachable for the sandbox uid); None when there is none. The base interpreter
+    comes first because the program sees only the standard library, and a venv's own path (often inside the project,
+    e.g. /work/repo/.venv/bin/python) would otherwise be mounted into the namespace with its directories."""
     if level_rank(level) == 0:
         return sys.executable
-    candidates = [sys.executable, getattr(sys, "_base_executable", None),
+    base = getattr(sys, "_base_executable", None)
+    candidates = [base and os.path.realpath(base), os.path.realpath(sys.executable), sys.executable,
                   shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")]
     for candidate in candidates:
         if candidate and _others_may_execute(candidate):
