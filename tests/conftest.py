@@ -36,14 +36,15 @@ def leaderboard_lm_eval_dir(tiny_llama_dir, tmp_path_factory) -> Path:
     return lm_eval_output(tiny_llama_dir, tmp_path_factory.mktemp("leaderboard-lm-eval"))
 
 
-# CI runs `pytest -n 2 --dist loadfile --no-loadscope-reorder`: each test file goes whole to one worker, in this
-# order: the file that pre-trains the tiny model first (one worker trains for most of the run while the other takes
-# the rest), the demo's file last (it needs that model and would otherwise sit on its build lock while other files
-# wait). Not `--dist loadgroup`: xdist 3.8 marks groups through `item._nodeid`, which pytest 9 no longer reads, so
-# its groups are silently split across workers.
-SCHEDULE_FIRST, SCHEDULE_LAST = "test_toyworld_model.py", "test_toyworld_demo.py"
+# CI runs `pytest -n 2 --dist loadfile --no-loadscope-reorder` after `midrl demo --quick --prepare` has cached the
+# tiny model and its gate: each test file goes whole to one worker, in this order: the demo's file first (the longest,
+# about six minutes, so it overlaps the rest instead of running alone at the end), then the model's file, then the
+# rest. Without the prepare step the first of them pre-trains and the other waits on its build lock. Not
+# `--dist loadgroup`: xdist 3.8 marks groups through `item._nodeid`, which pytest 9 no longer reads, so its groups
+# are silently split across workers.
+SCHEDULE_FIRST = ("test_toyworld_demo.py", "test_toyworld_model.py")
 
 
 def pytest_collection_modifyitems(config, items):
-    rank = {SCHEDULE_FIRST: 0, SCHEDULE_LAST: 2}
-    items.sort(key=lambda item: rank.get(item.path.name, 1))  # stable: the rest keep their order
+    rank = {name: place for place, name in enumerate(SCHEDULE_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SCHEDULE_FIRST)))  # stable: the rest keep their order
