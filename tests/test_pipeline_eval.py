@@ -109,12 +109,25 @@ def test_paper_dry_run_prints_vllm_with_auto_batches():
     assert "data_parallel_size=4" in plan["command"] and "max_model_len=5120" in plan["command"]
 
 
+def test_a_static_cache_reaches_lm_evals_gen_kwargs_parser():
+    """The dry run's `--gen_kwargs` string, parsed by lm-eval's own parser, gives what `simple_evaluate` is passed."""
+    from lm_eval.utils import simple_parse_args_string
+
+    spec = EvalSpec(max_gen_toks=384, cache_implementation="static")
+    command = eval_plan(spec, "org/ckpt")["command"]
+    declared = command.split("--gen_kwargs ")[1].split(" ")[0]
+    assert simple_parse_args_string(declared) == spec.gen_kwargs() == {"max_gen_toks": 384,
+                                                                       "cache_implementation": "static"}
+    assert EvalSpec().gen_kwargs() == {"max_gen_toks": 3072}  # the default cache is not declared
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"model": "vllm", "batch_size": 8}, 'use "auto" with eval.model vllm'),  # a fixed batch starves vLLM
     ({"model": "server"}, "eval.server_url: give it exactly when"),  # server without an address
     ({"model": "hf", "tensor_parallel_size": 2}, "only for eval.model vllm"),  # hf cannot shard this way
     ({"batch_size": 0}, "eval.batch_size must be > 0"),
     ({"gpu_memory_utilization": 1.5}, "eval.gpu_memory_utilization must be in"),
+    ({"model": "vllm", "cache_implementation": "static"}, "eval.cache_implementation: only for eval.model hf"),
 ])
 def test_bad_eval_settings_name_the_field(changes, message):
     with pytest.raises(ConfigError, match=message):

@@ -137,7 +137,7 @@ def evaluate_checkpoint(model: str, spec: EvalSpec, out_dir: str | Path, seed: i
     results = lm_eval.simple_evaluate(
         model=name, model_args=model_args, tasks=list(spec.tasks), task_manager=task_manager, limit=spec.limit,
         batch_size=batch_size, device=device if spec.model == "hf" else None, apply_chat_template=True,
-        gen_kwargs={"max_gen_toks": spec.max_gen_toks}, random_seed=seed, numpy_random_seed=seed,
+        gen_kwargs=spec.gen_kwargs(), random_seed=seed, numpy_random_seed=seed,
         torch_random_seed=seed, log_samples=False,
     )
     scores = parse_scores(results["results"])
@@ -165,7 +165,7 @@ def eval_plan(spec: EvalSpec, model: str, seed: int = 0, revision: str | None = 
     arg_string = ",".join(f"{key}={value}" for key, value in model_args.items())
     command = (f"lm_eval --include_path \"$(midrl tasks path)\" --model {name} --model_args {arg_string} "
                f"--tasks {','.join(spec.tasks)} --batch_size {batch_size} --apply_chat_template "
-               f"--gen_kwargs max_gen_toks={spec.max_gen_toks} --metadata '{{\"repeats\": {spec.repeats}}}' "
+               f"--gen_kwargs {','.join(f'{key}={value}' for key, value in spec.gen_kwargs().items())} --metadata '{{\"repeats\": {spec.repeats}}}' "
                f"--seed {seed}")
     return {"lm_eval_model": name, "model_args": model_args, "batch_size": batch_size, "command": command}
 

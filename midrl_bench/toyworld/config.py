@@ -100,7 +100,8 @@ def default_train() -> dict[str, Any]:
                          "warmup_ratio": 0.0},
             "rl": {"num_generations": 8, "max_prompt_tokens": 256, "max_response_tokens": 384, "beta": 0.0,
                    "lr": 1e-4, "batch_prompts": 4, "micro_batch_size": 32, "steps": 60, "temperature": 0.8},
-            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 384, "batch_size": 256},
+            "eval": {"tasks": ["midrl_toy"], "repeats": 64, "max_gen_toks": 384, "batch_size": 256,
+                     "cache_implementation": "static"},
             "backend_options": {"trl": {"device": "cpu", "launcher": "in_process", "logging_steps": 5,
                                            "grpo": {"cache_implementation": "static"}}}}
 

@@ -177,10 +177,8 @@ def evaluate(ctx: DemoContext, checkpoint: str, out_dir: Path, seed: int) -> Pat
 
 
 def eval_gen_kwargs(ctx: DemoContext) -> dict:
-    """lm-eval `--gen_kwargs` of every evaluation, declared in each submission: this world's token budget, and
-    transformers' static KV cache (the same samples as the default cache, 2.4x faster at batch 256 on a CPU:
-    `benchmarks/generation_cache.py`)."""
-    return {"max_gen_toks": ctx.config.eval_spec.max_gen_toks, "cache_implementation": "static"}
+    """lm-eval `--gen_kwargs` of every evaluation, declared in each submission (the recipe's `eval` block)."""
+    return ctx.config.eval_spec.gen_kwargs()
 
 
 def _task_manager(ctx: DemoContext):

@@ -90,7 +90,8 @@ def measure_gate(config: ToyConfig, model_dir: Path) -> dict:
     items = [(tag, p, tagged_messages(p, library.get(tag))) for f, names in tags.items() for tag in names
              for p in per_family[f]]
     options = {"temperature": gate.temperature, "max_new_tokens": config.eval_spec.max_gen_toks,
-               "batch_size": config.eval_spec.batch_size}
+               "batch_size": config.eval_spec.batch_size,
+               "cache_implementation": config.eval_spec.cache_implementation}  # not in the key: same samples
     tagged = sample_rows(model_dir, items, library, gate.tagged_samples, seed=11, **options)
     untagged_problems = problems[: gate.untagged_problems]
     untagged = sample_rows(model_dir, [(None, p, math_messages(p)) for p in untagged_problems], library,

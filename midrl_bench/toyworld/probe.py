@@ -40,7 +40,7 @@ class SampleRow:
 
 def sample_rows(model_dir: Path, items: list[tuple[str | None, Problem, list[dict[str, str]]]], library,
                 samples_per_item: int, temperature: float, max_new_tokens: int, seed: int = 0,
-                batch_size: int = 64) -> list[SampleRow]:
+                batch_size: int = 64, cache_implementation: str = "dynamic") -> list[SampleRow]:
     """Sample each (tag, problem, messages) item `samples_per_item` times with the hf backend; check and detect."""
     from midrl_bench.generation.base import GenerationRequest, SamplingParams, get_backend
     from midrl_bench.heuristics import detect_heuristics
@@ -55,7 +55,7 @@ def sample_rows(model_dir: Path, items: list[tuple[str | None, Problem, list[dic
                                               seed=seed * 1_000_003 + len(requests)))
             index.append((tag, problem))
     backend = get_backend("hf", model=str(model_dir), device="cpu", batch_size=batch_size,
-                          cache_implementation="static")  # same samples as dynamic, faster
+                          cache_implementation=cache_implementation)
     try:
         generations = backend.generate(requests)
     finally:
