@@ -36,6 +36,7 @@ def test_prepare_pretrains_and_gates_once_then_reuses_both(tmp_path, monkeypatch
     assert main(["demo", "--config", str(config), "--prepare"]) == 0
     second = capsys.readouterr()
     assert "pre-training the tiny model" not in second.err and "gate check of" not in second.err  # both reused
+    assert "expected run time: nothing to compute (every stage is cached)" in second.err
     assert "GATE FAILED" in second.out
 
 

@@ -46,6 +46,8 @@ class Estimate:
         parts = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in (
             ("pre-training", self.pretrain_s), ("gate", self.gate_s), ("build", self.build_s),
             ("training", self.train_s), ("evaluation", self.eval_s)) if seconds)
+        if not parts:
+            return "expected run time: nothing to compute (every stage is cached)"
         return (f"expected run time about {self.total_s / 60:.0f} min on a quiet 2-core machine ({parts} min; "
                 "a linear model of measured unit costs, docs/toyworld.md; slower on a shared machine)")
 
