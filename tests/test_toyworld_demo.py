@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-# scheduled last (tests/conftest.py): by then the other worker has (nearly) pre-trained the model this demo needs,
-# so the demo runs beside the gate check instead of after it
+# scheduled first (tests/conftest.py): the longest file, so it overlaps the rest; CI has cached its model and gate
+# before pytest starts (`midrl demo --quick --prepare`)
 pytestmark = pytest.mark.slow
 
 

@@ -24,6 +24,10 @@ MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch
 GRPO_COMPLETION_S = 0.102  # one GRPO rollout with its share of the optimiser step (quick demo: 60 s per arm)
 JUDGE_TRACE_S = 0.0004  # rules labeller + checker per trace
 FIXED_PER_EVAL_S = 8.0  # loading lm-eval's task and the model per evaluation
+# arms' training and evaluation with `demo.workers: 2` (one thread each) against one after another on two threads:
+# the quick preset's n1 arm twice at once took 141 s where one after another took 2 x 91 s (docs/toyworld.md); a
+# 2-core machine gains nothing from more workers
+TWO_WORKERS_SPEEDUP = 1.29
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,12 @@ def estimate(config: ToyConfig, arm_count: int, model_cached: bool, gate_cached:
         spec.rl.steps * spec.rl.batch_prompts * spec.rl.num_generations * GRPO_COMPLETION_S
     problems = demo.eval_problems or world.eval_problems
     before = arm_count if demo.before_rl is None else min(arm_count, len(demo.before_rl))
-    evaluations = 1 + demo.seeds * (arm_count + before)
+    arm_evaluations = demo.seeds * (arm_count + before)
     per_eval = problems * spec.eval.repeats * (GENERATION_S + JUDGE_TRACE_S) + FIXED_PER_EVAL_S
+    speedup = TWO_WORKERS_SPEEDUP if min(demo.workers, demo.seeds * arm_count) >= 2 else 1.0
     return Estimate(
         pretrain_s=0.0 if model_cached else config.pretrain.max_steps * PRETRAIN_STEP_S,
         gate_s=0.0 if gate_cached else gate_generations * GENERATION_S,
-        build_s=build_generations * GENERATION_S + BUILD_FIXED_S, train_s=demo.seeds * arm_count * train_per_arm,
-        eval_s=evaluations * per_eval)
+        build_s=build_generations * GENERATION_S + BUILD_FIXED_S,
+        train_s=demo.seeds * arm_count * train_per_arm / speedup,
+        eval_s=per_eval * (1 + arm_evaluations / speedup))  # the base model's evaluation runs alone

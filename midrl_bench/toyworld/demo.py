@@ -6,7 +6,8 @@ Stages (each writes under OUT and is skipped when its output is already there, s
 3. self-generated dataset: per-strategy generation with the hf backend, verification, rules adherence,
    selection, configs n1..nK, incorrect-nK, star, fixed-budget pair     `midrl build` (`builder.runner.build`)
 4. per arm and seed: mid-training then GRPO from one pipeline recipe    `midrl train` (`pipeline.run_pipeline`, trl)
-   (the `toy_correctness` reward logs the strategies of the rollouts per step)
+   (the `toy_correctness` reward logs the strategies of the rollouts per step); `demo.workers` arms at a time,
+   each with its evaluations and judging (5, 6) in a worker process
 5. pass@k on `midrl_toy` of every checkpoint                            `midrl eval` (lm-eval, the pack)
 6. composition labels of every evaluated checkpoint's samples           `midrl judge --labeller rules`
 7. leaderboard entries of the final checkpoints                         `midrl leaderboard submit` / `build`
@@ -291,7 +292,8 @@ def evaluate_checkpoint(ctx: DemoContext, checkpoint: str, name: str, seed: int)
             "composition_judged_with": {"library": report["library"], "labeller": report["labellers"]["rules"]}}
 
 
-def run_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict:
+def train_and_evaluate(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, prompts: Path) -> dict:
+    """One arm: mid-training + GRPO, then its evaluations and composition labels (before RL where asked)."""
     with ctx.stage("mid-train + GRPO (trl)"):
         checkpoints = train_variant(ctx, variant, seed, dataset, prompts)
     result = {"variant": variant.name, "seed": seed, "strategy_shares": str(shares_log(ctx, variant, seed))}
@@ -299,10 +301,60 @@ def run_variant(ctx: DemoContext, variant: Variant, seed: int, dataset: Path, pr
     if "midtrain" in checkpoints and (before is None or variant.name in before):
         result["before_rl"] = evaluate_checkpoint(ctx, checkpoints["midtrain"], f"{variant.name}-seed{seed}-mid", seed)
     result["after_rl"] = evaluate_checkpoint(ctx, checkpoints["rl"], f"{variant.name}-seed{seed}-rl", seed)
+    return result
+
+
+def submit_arm(ctx: DemoContext, variant: Variant, seed: int, result: dict) -> dict:
+    """The arm's final checkpoint into the demo's leaderboard store (one writer: always this process)."""
     with ctx.stage("leaderboard submit"):
         payload = submission(ctx, variant, seed, parameter_count(ctx.base_model))
         result["leaderboard_accepted"] = submit_entry(ctx, Path(result["after_rl"]["eval_dir"]), payload)
     return result
+
+
+def run_arms(ctx: DemoContext, arms: list[tuple[Variant, int]], dataset: Path, prompts: Path) -> list[dict]:
+    """Every (variant, seed) arm, `demo.workers` at a time; their results in the order of `arms`. An arm that
+    fails is raised only once the others have finished, so a re-run resumes with all of their work kept."""
+    workers = min(ctx.config.demo.workers, len(arms))
+    if workers <= 1:
+        return [submit_arm(ctx, variant, seed, train_and_evaluate(ctx, variant, seed, dataset, prompts))
+                for variant, seed in arms]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, wait
+
+    import torch
+
+    threads = max(1, torch.get_num_threads() // workers)
+    ctx.log(f"[demo] {len(arms)} arms, {workers} at a time in worker processes of {threads} torch thread(s) each")
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch or lm-eval state inherited
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
+        futures = [pool.submit(_arm_in_worker, ctx.config, ctx.out, ctx.base_model, ctx.config_file, variant, seed,
+                               dataset, prompts) for variant, seed in arms]
+        wait(futures)
+    results = []
+    for future, (variant, seed) in zip(futures, arms, strict=True):
+        result, timings = future.result()
+        for name, seconds in timings.items():  # stage times summed over workers (the report says so)
+            ctx.timings_s[name] = ctx.timings_s.get(name, 0.0) + seconds
+        results.append(submit_arm(ctx, variant, seed, result))
+    return results
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _arm_in_worker(config: ToyConfig, out: Path, base_model: Path, config_file: Path, variant: Variant, seed: int,
+                   dataset: Path, prompts: Path) -> tuple[dict, dict[str, float]]:
+    """`train_and_evaluate` in a worker process; its log lines carry the arm's name."""
+    import sys
+
+    label = f"[{variant.name}-seed{seed}]"
+    ctx = DemoContext(config=config, out=out, base_model=base_model, config_file=config_file,
+                      log=lambda line: print(f"{label} {line}", file=sys.stderr, flush=True))  # as the CLI's log
+    return train_and_evaluate(ctx, variant, seed, dataset, prompts), ctx.timings_s
 
 
 def write_run_config(config: ToyConfig, out: Path) -> Path:
@@ -328,6 +380,7 @@ def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
     from midrl_bench.toyworld.gate import gate_result, gate_text
     from midrl_bench.toyworld.model import pretrained_model
 
+    started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(config=config, out=out, log=log, config_file=write_run_config(config, out))
     with ctx.stage("pre-trained tiny model"):
@@ -340,20 +393,20 @@ def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
     prompts = write_rl_prompts(ctx)
     base = evaluate_checkpoint(ctx, str(ctx.base_model), "base", config.demo.seed)
     written = set(json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))["configs"])
-    runs, skipped = [], {}
-    for offset in range(config.demo.seeds):
-        for variant in variants(config, len(_library(ctx))):
-            if variant.dataset_config is not None and variant.dataset_config not in written:
-                skipped[variant.name] = "the build wrote no such config (too few correct self-generated solutions)"
-                log(f"[demo] skipping {variant.name}: {skipped[variant.name]}")
-                continue
-            runs.append(run_variant(ctx, variant, config.demo.seed + offset, dataset, prompts))
+    skipped = {}
+    for variant in variants(config, len(_library(ctx))):
+        if variant.dataset_config is not None and variant.dataset_config not in written:
+            skipped[variant.name] = "the build wrote no such config (too few correct self-generated solutions)"
+            log(f"[demo] skipping {variant.name}: {skipped[variant.name]}")
+    arms = [(variant, config.demo.seed + offset) for offset in range(config.demo.seeds)
+            for variant in variants(config, len(_library(ctx))) if variant.name not in skipped]
+    runs = run_arms(ctx, arms, dataset, prompts)
     with ctx.stage("leaderboard site"):
         site = build_leaderboard_site(ctx)
     record = {"base": base, "runs": runs, "skipped_variants": skipped, "dataset": str(dataset), "gate": gate,
               "config": str(ctx.config_file),
               "leaderboard_site": str(site),
-              "timings_s": ctx.timings_s,
+              "timings_s": ctx.timings_s, "wall_s": time.monotonic() - started, "workers": config.demo.workers,
               "provenance": provenance_record(artefact="midrl-demo", base_model=str(ctx.base_model))}
     (out / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return record

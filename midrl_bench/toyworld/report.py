@@ -129,6 +129,10 @@ def write_report(config, results: dict, out: Path) -> str:
              plot_strategy_shares(results, out / "strategy_shares.png", config.demo.share_log_every)]
     skipped = "".join(f"\n- {name}: not run ({why})" for name, why in results.get("skipped_variants", {}).items())
     timing = "\n".join(f"- {stage}: {seconds:.0f} s" for stage, seconds in results["timings_s"].items())
+    if results.get("wall_s") is not None:  # runs before 2026-12-01 recorded no wall time
+        workers = results.get("workers", 1)
+        summed = f"; arm stages summed over {workers} worker processes" if workers > 1 else ""
+        timing += f"\n- wall clock of this sitting: {results['wall_s']:.0f} s{summed}"
     text = (f"# midrl demo — {config.demo.seeds} seed(s)\n\n## Gate\n{gate_text(gate)}\n\n## Arms\n{table}\n\n"
             f"## By sub-type\n{subtypes}\n\n## The paper's claims in this run\n{claims_text(items)}{skipped}\n\n"
             f"## Strategy shares during GRPO (rollouts, cue detector)\n"
