@@ -25,12 +25,9 @@ def test_cached_stages_cost_nothing_and_an_empty_cache_pays_for_pre_training(ful
     assert "pre-training" in empty.preparation().text() and "evaluation" not in empty.preparation().text()
 
 
-def test_two_workers_divide_the_arms_work_but_not_the_base_evaluation(full):
+def test_two_workers_divide_what_follows_the_build(full):
     one = budget.estimate(replace(full, demo=replace(full.demo, workers=1)), 7, True, True)
     two = budget.estimate(replace(full, demo=replace(full.demo, workers=2)), 7, True, True)
     assert one.train_s / two.train_s == pytest.approx(budget.TWO_WORKERS_SPEEDUP)
-    assert 1.0 < one.eval_s / two.eval_s < budget.TWO_WORKERS_SPEEDUP  # the base model is evaluated alone
-    assert two.build_s == one.build_s
-    single_arm = budget.estimate(replace(full, demo=replace(full.demo, workers=2)), 1, True, True)
-    assert single_arm.train_s == budget.estimate(replace(full, demo=replace(full.demo, workers=1)), 1, True,
-                                                 True).train_s  # one arm, one seed: nothing to run at once
+    assert one.eval_s / two.eval_s == pytest.approx(budget.TWO_WORKERS_SPEEDUP)
+    assert two.build_s == one.build_s  # the build runs before the workers, on every thread

@@ -47,10 +47,12 @@ def test_two_workers_give_the_results_of_one(tmp_path, monkeypatch, capfd):
         assert main(["demo", "--config", str(_tiny_demo(tmp_path, workers)), "--out", str(out)]) == 0
         outputs[workers] = out
     log = capfd.readouterr().err  # the workers' lines come from other processes: file descriptors, not sys
-    assert "2 arms, 2 at a time in worker processes" in log and "[rl-only-seed1] [demo] mid-train + GRPO" in log
+    assert "the base evaluation and 2 arms, 2 at a time in worker processes" in log
+    assert "[rl-only-seed1] [demo] mid-train + GRPO" in log and "[base] [demo] evaluate" in log
     one, two = (json.loads((outputs[w] / "results.json").read_text()) for w in (1, 2))
     assert [(run["variant"], run["seed"]) for run in two["runs"]] == [("rl-only", 0), ("rl-only", 1)]
     assert two["workers"] == 2
+    assert two["base"]["pass_at_k"] == one["base"]["pass_at_k"]
     for run_one, run_two in zip(one["runs"], two["runs"], strict=True):
         assert run_two["after_rl"]["pass_at_k"] == run_one["after_rl"]["pass_at_k"]
         assert run_two["leaderboard_accepted"] is True  # submitted by the main process after the workers

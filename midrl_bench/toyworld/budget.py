@@ -24,10 +24,10 @@ MIDTRAIN_ROW_S = 0.02  # one mid-training row per epoch
 GRPO_COMPLETION_S = 0.102  # one GRPO rollout with its share of the optimiser step (quick demo: 60 s per arm)
 JUDGE_TRACE_S = 0.0004  # rules labeller + checker per trace
 FIXED_PER_EVAL_S = 8.0  # loading lm-eval's task and the model per evaluation
-# arms' training and evaluation with `demo.workers: 2` (one thread each) against one after another on two threads:
-# the quick preset's n1 arm twice at once took 141 s where one after another took 2 x 91 s (docs/toyworld.md); a
-# 2-core machine gains nothing from more workers
-TWO_WORKERS_SPEEDUP = 1.29
+# what follows the build with `demo.workers: 2` (one thread each) against one job after another on two threads:
+# in the quick preset, star and n1 side by side took 131 s each (GRPO 83, evaluation 48) where each took 91 on two
+# threads alone (docs/toyworld.md); a 2-core machine gains nothing from more workers
+TWO_WORKERS_SPEEDUP = 1.39
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,10 @@ def estimate(config: ToyConfig, arm_count: int, model_cached: bool, gate_cached:
     before = arm_count if demo.before_rl is None else min(arm_count, len(demo.before_rl))
     arm_evaluations = demo.seeds * (arm_count + before)
     per_eval = problems * spec.eval.repeats * (GENERATION_S + JUDGE_TRACE_S) + FIXED_PER_EVAL_S
-    speedup = TWO_WORKERS_SPEEDUP if min(demo.workers, demo.seeds * arm_count) >= 2 else 1.0
+    speedup = TWO_WORKERS_SPEEDUP if min(demo.workers, demo.seeds * arm_count + 1) >= 2 else 1.0
     return Estimate(
         pretrain_s=0.0 if model_cached else config.pretrain.max_steps * PRETRAIN_STEP_S,
         gate_s=0.0 if gate_cached else gate_generations * GENERATION_S,
         build_s=build_generations * GENERATION_S + BUILD_FIXED_S,
         train_s=demo.seeds * arm_count * train_per_arm / speedup,
-        eval_s=per_eval * (1 + arm_evaluations / speedup))  # the base model's evaluation runs alone
+        eval_s=per_eval * (1 + arm_evaluations) / speedup)

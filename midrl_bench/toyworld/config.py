@@ -118,9 +118,10 @@ class DemoConfig:
     train_problems: int | None = None  # build from the first N train problems (the builder's sources.limit); None = all
     share_log_every: int = 5  # GRPO steps per point of the strategy-share curve (plot per arm)
     bootstrap: int = 2000  # resamples of the two-level cluster bootstrap (problems, then seeds within them)
-    # arms trained and evaluated at once, each in a process of its own with 1/workers of the torch threads (the
-    # samples and weights do not depend on it); 1 = one after another in this process. GRPO's batch-32 sampling is
-    # bound by per-token overhead, not arithmetic, so two arms on one core each beat one arm on two (docs/toyworld.md)
+    # jobs run at once after the build (the base model's evaluation; each arm's training, evaluations and judging),
+    # each in a process of its own with 1/workers of the torch threads (the samples and weights do not depend on
+    # it); 1 = one after another in this process. Small-batch sampling is bound by per-token overhead, not
+    # arithmetic, so two jobs on one core each beat one job on two (docs/toyworld.md)
     workers: int = 1
 
     def __post_init__(self) -> None:

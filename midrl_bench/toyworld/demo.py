@@ -6,8 +6,8 @@ Stages (each writes under OUT and is skipped when its output is already there, s
 3. self-generated dataset: per-strategy generation with the hf backend, verification, rules adherence,
    selection, configs n1..nK, incorrect-nK, star, fixed-budget pair     `midrl build` (`builder.runner.build`)
 4. per arm and seed: mid-training then GRPO from one pipeline recipe    `midrl train` (`pipeline.run_pipeline`, trl)
-   (the `toy_correctness` reward logs the strategies of the rollouts per step); `demo.workers` arms at a time,
-   each with its evaluations and judging (5, 6) in a worker process
+   (the `toy_correctness` reward logs the strategies of the rollouts per step); `demo.workers` at a time, each
+   arm with its evaluations and judging (5, 6) in a worker process, the base model's evaluation as one more job
 5. pass@k on `midrl_toy` of every checkpoint                            `midrl eval` (lm-eval, the pack)
 6. composition labels of every evaluated checkpoint's samples           `midrl judge --labeller rules`
 7. leaderboard entries of the final checkpoints                         `midrl leaderboard submit` / `build`
@@ -312,32 +312,48 @@ def submit_arm(ctx: DemoContext, variant: Variant, seed: int, result: dict) -> d
     return result
 
 
-def run_arms(ctx: DemoContext, arms: list[tuple[Variant, int]], dataset: Path, prompts: Path) -> list[dict]:
-    """Every (variant, seed) arm, `demo.workers` at a time; their results in the order of `arms`. An arm that
-    fails is raised only once the others have finished, so a re-run resumes with all of their work kept."""
-    workers = min(ctx.config.demo.workers, len(arms))
+def evaluate_base_and_run_arms(ctx: DemoContext, arms: list[tuple[Variant, int]], dataset: Path,
+                               prompts: Path) -> tuple[dict, list[dict]]:
+    """The base model's evaluation and every (variant, seed) arm, `demo.workers` at a time; the arms' results in
+    the order of `arms`. A job that fails is raised only once the others have finished, so a re-run resumes with
+    all of their work kept."""
+    seed = ctx.config.demo.seed
+    workers = min(ctx.config.demo.workers, len(arms) + 1)
     if workers <= 1:
-        return [submit_arm(ctx, variant, seed, train_and_evaluate(ctx, variant, seed, dataset, prompts))
-                for variant, seed in arms]
+        base = evaluate_checkpoint(ctx, str(ctx.base_model), "base", seed)
+        return base, [submit_arm(ctx, variant, arm_seed, train_and_evaluate(ctx, variant, arm_seed, dataset, prompts))
+                      for variant, arm_seed in arms]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, wait
 
     import torch
 
     threads = max(1, torch.get_num_threads() // workers)
-    ctx.log(f"[demo] {len(arms)} arms, {workers} at a time in worker processes of {threads} torch thread(s) each")
+    ctx.log(f"[demo] the base evaluation and {len(arms)} arms, {workers} at a time in worker processes of "
+            f"{threads} torch thread(s) each")
+    shared = (ctx.config, ctx.out, ctx.base_model, ctx.config_file)
+    jobs = {"base": (1, _base_in_worker, (*shared, seed))}
+    jobs |= {index: (_arm_work(ctx, variant), _arm_in_worker, (*shared, variant, arm_seed, dataset, prompts))
+             for index, (variant, arm_seed) in enumerate(arms)}
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch or lm-eval state inherited
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = [pool.submit(_arm_in_worker, ctx.config, ctx.out, ctx.base_model, ctx.config_file, variant, seed,
-                               dataset, prompts) for variant, seed in arms]
-        wait(futures)
-    results = []
-    for future, (variant, seed) in zip(futures, arms, strict=True):
-        result, timings = future.result()
-        for name, seconds in timings.items():  # stage times summed over workers (the report says so)
+        futures = {key: pool.submit(function, *args)  # the longest first: no long job left alone at the end
+                   for key, (_, function, args) in sorted(jobs.items(), key=lambda item: -item[1][0])}
+        wait(futures.values())
+    outcomes = {key: future.result() for key, future in futures.items()}
+    for _, timings in outcomes.values():  # stage times summed over workers (the report says so)
+        for name, seconds in timings.items():
             ctx.timings_s[name] = ctx.timings_s.get(name, 0.0) + seconds
-        results.append(submit_arm(ctx, variant, seed, result))
-    return results
+    runs = [submit_arm(ctx, variant, arm_seed, outcomes[index][0]) for index, (variant, arm_seed) in enumerate(arms)]
+    return outcomes["base"][0], runs
+
+
+def _arm_work(ctx: DemoContext, variant: Variant) -> int:
+    """Stages an arm runs (GRPO, its evaluation after RL, mid-training, its evaluation before RL); the base
+    evaluation is 1."""
+    before = ctx.config.demo.before_rl
+    evaluated_before = variant.dataset_config is not None and (before is None or variant.name in before)
+    return 2 + (variant.dataset_config is not None) + evaluated_before
 
 
 def _init_worker(threads: int) -> None:
@@ -346,14 +362,23 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _arm_in_worker(config: ToyConfig, out: Path, base_model: Path, config_file: Path, variant: Variant, seed: int,
-                   dataset: Path, prompts: Path) -> tuple[dict, dict[str, float]]:
-    """`train_and_evaluate` in a worker process; its log lines carry the arm's name."""
+def _worker_context(config: ToyConfig, out: Path, base_model: Path, config_file: Path, label: str) -> DemoContext:
+    """A demo context in a worker process; its log lines carry the job's name."""
     import sys
 
-    label = f"[{variant.name}-seed{seed}]"
-    ctx = DemoContext(config=config, out=out, base_model=base_model, config_file=config_file,
-                      log=lambda line: print(f"{label} {line}", file=sys.stderr, flush=True))  # as the CLI's log
+    return DemoContext(config=config, out=out, base_model=base_model, config_file=config_file,
+                       log=lambda line: print(f"[{label}] {line}", file=sys.stderr, flush=True))  # as the CLI's log
+
+
+def _base_in_worker(config: ToyConfig, out: Path, base_model: Path, config_file: Path,
+                    seed: int) -> tuple[dict, dict[str, float]]:
+    ctx = _worker_context(config, out, base_model, config_file, "base")
+    return evaluate_checkpoint(ctx, str(base_model), "base", seed), ctx.timings_s
+
+
+def _arm_in_worker(config: ToyConfig, out: Path, base_model: Path, config_file: Path, variant: Variant, seed: int,
+                   dataset: Path, prompts: Path) -> tuple[dict, dict[str, float]]:
+    ctx = _worker_context(config, out, base_model, config_file, f"{variant.name}-seed{seed}")
     return train_and_evaluate(ctx, variant, seed, dataset, prompts), ctx.timings_s
 
 
@@ -391,7 +416,6 @@ def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
     with ctx.stage("self-generated dataset (midrl build)"):
         dataset = build_dataset(ctx)
     prompts = write_rl_prompts(ctx)
-    base = evaluate_checkpoint(ctx, str(ctx.base_model), "base", config.demo.seed)
     written = set(json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))["configs"])
     skipped = {}
     for variant in variants(config, len(_library(ctx))):
@@ -400,7 +424,7 @@ def run_demo(config: ToyConfig, out: Path, log=print) -> dict:
             log(f"[demo] skipping {variant.name}: {skipped[variant.name]}")
     arms = [(variant, config.demo.seed + offset) for offset in range(config.demo.seeds)
             for variant in variants(config, len(_library(ctx))) if variant.name not in skipped]
-    runs = run_arms(ctx, arms, dataset, prompts)
+    base, runs = evaluate_base_and_run_arms(ctx, arms, dataset, prompts)
     with ctx.stage("leaderboard site"):
         site = build_leaderboard_site(ctx)
     record = {"base": base, "runs": runs, "skipped_variants": skipped, "dataset": str(dataset), "gate": gate,
