@@ -27,6 +27,8 @@ import yaml
 
 from midrl_bench.toyworld.config import ToyConfig
 
+_TASK_MANAGERS: dict[str, object] = {}  # lm-eval TaskManagers of this process by task metadata (`_task_manager`)
+
 
 @dataclass
 class Variant:
@@ -42,7 +44,6 @@ class DemoContext:
     config_file: Path | None = None  # OUT/toy.yaml: the config of this run, read by the builder and lm-eval
     timings_s: dict[str, float] = field(default_factory=dict)
     log: object = print
-    task_manager: object = None  # lm-eval TaskManager, built on first use
 
     def stage(self, name: str):
         return _Timer(self, name)
@@ -183,13 +184,16 @@ def eval_gen_kwargs(ctx: DemoContext) -> dict:
 
 
 def _task_manager(ctx: DemoContext):
-    if ctx.task_manager is None:
+    """lm-eval's TaskManager for this run's metadata, built once per process (indexing lm-eval's task registry takes
+    about 6 s; a worker process reuses it for every job it runs)."""
+    key = json.dumps(task_metadata(ctx), sort_keys=True)
+    if key not in _TASK_MANAGERS:
         from lm_eval.tasks import TaskManager
 
         from midrl_bench.tasks import include_path
 
-        ctx.task_manager = TaskManager(include_path=include_path(), metadata=task_metadata(ctx))
-    return ctx.task_manager
+        _TASK_MANAGERS[key] = TaskManager(include_path=include_path(), metadata=task_metadata(ctx))
+    return _TASK_MANAGERS[key]
 
 
 def task_metadata(ctx: DemoContext) -> dict:
