@@ -163,9 +163,10 @@ def eval_plan(spec: EvalSpec, model: str, seed: int = 0, revision: str | None = 
     name, model_args, batch_size = lm_eval_model(spec, model, "cuda", seed, revision)
     check_model_args(name, model_args)
     arg_string = ",".join(f"{key}={value}" for key, value in model_args.items())
+    gen_string = ",".join(f"{key}={value}" for key, value in spec.gen_kwargs().items())
     command = (f"lm_eval --include_path \"$(midrl tasks path)\" --model {name} --model_args {arg_string} "
                f"--tasks {','.join(spec.tasks)} --batch_size {batch_size} --apply_chat_template "
-               f"--gen_kwargs {','.join(f'{key}={value}' for key, value in spec.gen_kwargs().items())} --metadata '{{\"repeats\": {spec.repeats}}}' "
+               f"--gen_kwargs {gen_string} --metadata '{{\"repeats\": {spec.repeats}}}' "
                f"--seed {seed}")
     return {"lm_eval_model": name, "model_args": model_args, "batch_size": batch_size, "command": command}
 
